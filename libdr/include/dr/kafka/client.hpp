@@ -1,0 +1,130 @@
+// Kafka clients for tools and tests: a producer, a consumer and an admin client.
+//
+// These are RAII owners of librdkafka handles with a small, typed surface; rdkafka.h stays inside
+// libdr. Errors are dr::Error(kind kafka) carrying cluster, topic, partition, offset and the
+// librdkafka error name. The mirror's hot path does not use these classes: it works on librdkafka
+// messages directly (libdr/src/mirror) to avoid copies.
+//
+// Thread-safety: Producer::send/flush and Admin calls may be used from several threads;
+// a Consumer belongs to one thread.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "dr/kafka/config.hpp"
+
+namespace dr::kafka {
+
+struct Header {
+  std::string key;
+  std::optional<std::string> value;  // nullopt = null header value
+  bool operator==(const Header&) const = default;
+};
+
+enum class TimestampType { none, create_time, log_append_time };
+
+struct Record {
+  std::string topic;
+  int32_t partition = -1;  // -1 on send: librdkafka's partitioner chooses
+  int64_t offset = -1;     // set on consumed records
+  std::optional<std::string> key;    // nullopt = null key
+  std::optional<std::string> value;  // nullopt = null value (a tombstone)
+  std::vector<Header> headers;       // order and duplicates kept
+  int64_t timestamp_ms = 0;          // 0 on send: now
+  TimestampType timestamp_type = TimestampType::none;
+};
+
+// Short description of where a client points, for errors and logs ("primary (127.0.0.1:9092)").
+std::string describe_cluster(const ClientConfig& config);
+
+class Producer {
+ public:
+  // Idempotent, acks=all unless the config says otherwise. Needs bootstrap.servers.
+  explicit Producer(const ClientConfig& config);
+  ~Producer();
+  Producer(const Producer&) = delete;
+  Producer& operator=(const Producer&) = delete;
+
+  // Queues a record (copies its bytes). Blocks while librdkafka's queue is full.
+  void send(const Record& record);
+  // Waits until every queued record is acknowledged. Throws dr::Error(kafka) for the first record
+  // that failed since the last flush, or when the timeout passes with records in flight.
+  void flush(std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct TopicPartitionOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = 0;  // a real offset, or -2 = beginning, -1 = end
+};
+
+class Consumer {
+ public:
+  // A consumer without a group subscription; assign() chooses what it reads. group.id is optional.
+  explicit Consumer(const ClientConfig& config);
+  ~Consumer();
+  Consumer(const Consumer&) = delete;
+  Consumer& operator=(const Consumer&) = delete;
+
+  void assign(const std::vector<TopicPartitionOffset>& partitions);
+  // Next record, or nullopt when none arrived within the timeout. Reaching the end of a partition
+  // is not an error. Throws dr::Error(kafka) on consume errors.
+  std::optional<Record> poll(std::chrono::milliseconds timeout);
+  // Commits offsets for group.id synchronously.
+  void commit(const std::vector<TopicPartitionOffset>& offsets);
+  // Leaves the group and closes within the timeout; the destructor calls it if needed.
+  void close(std::chrono::milliseconds timeout = std::chrono::seconds(10));
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+struct PartitionInfo {
+  int32_t id = 0;
+  int32_t leader = -1;
+  int replicas = 0;
+};
+
+struct TopicInfo {
+  std::string name;
+  std::vector<PartitionInfo> partitions;
+};
+
+struct Watermarks {
+  int64_t low = 0;   // log start offset
+  int64_t high = 0;  // end offset (next offset to be written)
+};
+
+class Admin {
+ public:
+  explicit Admin(const ClientConfig& config);
+  ~Admin();
+  Admin(const Admin&) = delete;
+  Admin& operator=(const Admin&) = delete;
+
+  // The cluster id from the metadata response. Unreachable: dr::Error(kafka).
+  std::string cluster_id(std::chrono::milliseconds timeout);
+  std::vector<TopicInfo> list_topics(std::chrono::milliseconds timeout);
+  // replication_factor -1 = the broker's default. configs: topic configs to set.
+  void create_topic(const std::string& name, int partitions, int replication_factor,
+                    const std::map<std::string, std::string>& configs, std::chrono::milliseconds timeout);
+  void delete_topic(const std::string& name, std::chrono::milliseconds timeout);
+  Watermarks watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout);
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dr::kafka

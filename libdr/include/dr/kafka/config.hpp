@@ -1,0 +1,99 @@
+// Kafka client configuration: Java-style .properties files, -X overrides, Java-key mapping.
+//
+// Operators migrating from MirrorMaker bring their consumer.properties and producer.properties.
+// ClientConfig reads them, maps the Java client's keys to librdkafka's, ignores keys that make no
+// sense for a byte-copying mirror (with a warning), and rejects keys librdkafka does not know with
+// a dr::Error (kind bad_input) that names the file and line, or the -X flag.
+//
+// Thread-safety: a ClientConfig is a value; use one per thread or treat it as immutable once built.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dr::kafka {
+
+// One key=value from a .properties file, after escapes and continuations are resolved.
+struct Property {
+  std::string key;
+  std::string value;
+  int line = 0;  // 1-based line where the (logical) line starts
+};
+
+// Parses .properties text as java.util.Properties does (comments with # or !, separators '=',
+// ':' or whitespace, backslash escapes including \uXXXX, line continuations), with two stricter
+// rules that catch real mistakes: a key with no separator and no value, and an empty key, are
+// malformed. `source` names the input in errors. Throws dr::Error(bad_input) with file and line.
+std::vector<Property> parse_properties(std::string_view text, const std::string& source);
+
+// Reads and parses a .properties file. Unreadable file: dr::Error(bad_input) naming the path.
+std::vector<Property> read_properties_file(const std::string& path);
+
+enum class ClientRole { consumer, producer, admin };
+const char* to_string(ClientRole role) noexcept;
+
+// Where a setting came from: "FILE:LINE", "-X", or "default" (set by kafka-dr itself).
+struct ConfigOrigin {
+  std::string file;  // empty for -X and defaults
+  int line = 0;
+  std::string flag;  // "-X" for overrides
+  std::string to_string() const;
+};
+
+struct ConfigEntry {
+  std::string key;    // librdkafka key (after mapping)
+  std::string value;  // librdkafka value (after mapping)
+  ConfigOrigin origin;
+};
+
+struct ConfigWarning {
+  ConfigOrigin origin;
+  std::string message;
+};
+
+class ClientConfig {
+ public:
+  explicit ClientConfig(ClientRole role) : role_(role) {}
+
+  // Applies every property of a .properties file, in order (later lines win, as in Java).
+  void apply_file(const std::string& path);
+  // Applies one "-X key=value" override. Malformed (no '='): dr::Error(bad_input, flag "-X").
+  void apply_override(std::string_view key_equals_value);
+  // Sets one key. Java client keys are mapped; ignored keys add a warning; keys librdkafka does
+  // not know, and invalid values, throw dr::Error(bad_input) naming `origin`.
+  void set(const std::string& key, const std::string& value, const ConfigOrigin& origin);
+  // Sets a key kafka-dr itself needs (origin "default"), replacing any earlier value.
+  void set_default(const std::string& key, const std::string& value);
+
+  std::optional<std::string> get(std::string_view key) const;
+  const ConfigEntry* find(std::string_view key) const;
+  void erase(std::string_view key);
+  ClientRole role() const noexcept { return role_; }
+  const std::vector<ConfigEntry>& entries() const noexcept { return entries_; }
+  const std::vector<ConfigWarning>& warnings() const noexcept { return warnings_; }
+
+ private:
+  void store(std::string key, std::string value, const ConfigOrigin& origin);
+
+  ClientRole role_;
+  std::vector<ConfigEntry> entries_;
+  std::vector<ConfigWarning> warnings_;
+};
+
+// True for keys whose values must never be printed (passwords, private keys, tokens, JAAS).
+bool is_secret_key(std::string_view key);
+
+// One line of a config dump: value masked if secret; `set` says whether the user set it.
+struct DumpEntry {
+  std::string key;
+  std::string value;
+  std::string origin;  // empty for librdkafka defaults
+};
+
+// The effective configuration as librdkafka sees it, secrets masked as "********".
+// include_defaults=false lists only what the user (or kafka-dr) set.
+std::vector<DumpEntry> dump_config(const ClientConfig& config, bool include_defaults);
+
+}  // namespace dr::kafka

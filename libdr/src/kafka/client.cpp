@@ -1,0 +1,380 @@
+#include "dr/kafka/client.hpp"
+
+#include <algorithm>
+#include <mutex>
+
+#include <fmt/format.h>
+
+#include "dr/error.hpp"
+#include "dr/log.hpp"
+#include "kafka/client_common.hpp"
+
+namespace dr::kafka {
+
+namespace {
+
+void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
+  auto* ctx = static_cast<ClientContext*>(rd_kafka_opaque(rk));
+  const std::string& who = ctx ? ctx->cluster : std::string();
+  if (level <= 3) dr::log::error("{}: librdkafka {}: {}", who, fac, buf);
+  else if (level == 4) dr::log::warn("{}: librdkafka {}: {}", who, fac, buf);
+  else if (level <= 6) dr::log::info("{}: librdkafka {}: {}", who, fac, buf);
+  else dr::log::debug("{}: librdkafka {}: {}", who, fac, buf);
+}
+
+void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
+  auto* ctx = static_cast<ClientContext*>(opaque);
+  dr::log::warn("{}: {} ({}); librdkafka keeps retrying", ctx ? ctx->cluster : std::string(), reason,
+                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+}
+
+ErrorContext kafka_context(const std::string& cluster, rd_kafka_resp_err_t err) {
+  return {.cluster = cluster, .kafka_error = rd_kafka_err2name(err)};
+}
+
+Record to_record(const rd_kafka_message_t* m) {
+  Record r;
+  r.topic = rd_kafka_topic_name(m->rkt);
+  r.partition = m->partition;
+  r.offset = m->offset;
+  if (m->key) r.key.emplace(static_cast<const char*>(m->key), m->key_len);
+  if (m->payload) r.value.emplace(static_cast<const char*>(m->payload), m->len);
+  rd_kafka_timestamp_type_t tstype;
+  r.timestamp_ms = rd_kafka_message_timestamp(m, &tstype);
+  r.timestamp_type = tstype == RD_KAFKA_TIMESTAMP_CREATE_TIME       ? TimestampType::create_time
+                     : tstype == RD_KAFKA_TIMESTAMP_LOG_APPEND_TIME ? TimestampType::log_append_time
+                                                                    : TimestampType::none;
+  rd_kafka_headers_t* hdrs = nullptr;
+  if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+    const char* name;
+    const void* val;
+    size_t size;
+    for (size_t i = 0; rd_kafka_header_get_all(hdrs, i, &name, &val, &size) == RD_KAFKA_RESP_ERR_NO_ERROR; ++i) {
+      Header h{name, std::nullopt};
+      if (val) h.value.emplace(static_cast<const char*>(val), size);
+      r.headers.push_back(std::move(h));
+    }
+  }
+  return r;
+}
+
+PartitionListHandle to_list(const std::vector<TopicPartitionOffset>& tpos) {
+  PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(tpos.size()))};
+  for (const auto& t : tpos) rd_kafka_topic_partition_list_add(list.get(), t.topic.c_str(), t.partition)->offset = t.offset;
+  return list;
+}
+
+}  // namespace
+
+int timeout_ms(std::chrono::milliseconds t) {
+  return static_cast<int>(std::clamp<int64_t>(t.count(), 0, 0x7fffffff));
+}
+
+std::string describe_cluster(const ClientConfig& config) {
+  auto bs = config.get("bootstrap.servers");
+  auto id = config.get("client.id");
+  std::string servers = bs ? *bs : std::string("<no bootstrap.servers>");
+  return id ? fmt::format("{} ({})", *id, servers) : servers;
+}
+
+KafkaHandle make_client(rd_kafka_type_t type, const ClientConfig& config, ClientContext& context,
+                        void (*customize)(rd_kafka_conf_t*)) {
+  if (!config.get("bootstrap.servers")) {
+    throw_bad_input(fmt::format("{} config has no bootstrap.servers", to_string(config.role())));
+  }
+  context.cluster = describe_cluster(config);
+  ConfHandle conf = make_conf(config);
+  rd_kafka_conf_set_log_cb(conf.get(), log_cb);
+  rd_kafka_conf_set_error_cb(conf.get(), error_cb);
+  rd_kafka_conf_set_opaque(conf.get(), &context);
+  if (customize) customize(conf.get());
+  char errstr[512];
+  KafkaHandle rk{rd_kafka_new(type, conf.get(), errstr, sizeof errstr)};
+  if (!rk) throw Error(ErrorKind::bad_input, fmt::format("cannot create Kafka client: {}", errstr), {.cluster = context.cluster});
+  (void)conf.release();  // rd_kafka_new took ownership of the conf on success
+  return rk;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Producer
+
+struct Producer::Impl : ClientContext {
+  KafkaHandle rk;
+  std::mutex mu;
+  std::optional<Error> first_failure;  // guarded by mu
+
+  static void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void* opaque) {
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
+    auto* self = static_cast<Impl*>(static_cast<ClientContext*>(opaque));
+    std::lock_guard lock(self->mu);
+    if (!self->first_failure) {
+      self->first_failure.emplace(ErrorKind::kafka, fmt::format("delivery failed: {}", rd_kafka_err2str(m->err)),
+                                  ErrorContext{.cluster = self->cluster, .topic = rd_kafka_topic_name(m->rkt),
+                                               .partition = m->partition, .kafka_error = rd_kafka_err2name(m->err)});
+    }
+  }
+};
+
+Producer::Producer(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+  ClientConfig c = config;
+  if (!c.get("acks")) c.set_default("acks", "all");
+  if (!c.get("enable.idempotence")) c.set_default("enable.idempotence", "true");
+  impl_->rk = make_client(RD_KAFKA_PRODUCER, c, *impl_, [](rd_kafka_conf_t* conf) {
+    rd_kafka_conf_set_dr_msg_cb(conf, &Impl::on_delivery);
+  });
+}
+
+Producer::~Producer() {
+  if (impl_ && impl_->rk) rd_kafka_flush(impl_->rk.get(), 5000);
+}
+
+void Producer::send(const Record& r) {
+  HeadersHandle hdrs;
+  if (!r.headers.empty()) {
+    hdrs.reset(rd_kafka_headers_new(r.headers.size()));
+    for (const Header& h : r.headers) {
+      rd_kafka_header_add(hdrs.get(), h.key.data(), static_cast<ssize_t>(h.key.size()), h.value ? h.value->data() : nullptr,
+                          h.value ? static_cast<ssize_t>(h.value->size()) : 0);
+    }
+  }
+  rd_kafka_vu_t vus[7];
+  size_t n = 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_TOPIC;
+  vus[n++].u.cstr = r.topic.c_str();
+  vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
+  vus[n++].u.i32 = r.partition;
+  vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
+  vus[n].vtype = RD_KAFKA_VTYPE_KEY;
+  vus[n].u.mem.ptr = r.key ? const_cast<char*>(r.key->data()) : nullptr;
+  vus[n++].u.mem.size = r.key ? r.key->size() : 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
+  vus[n].u.mem.ptr = r.value ? const_cast<char*>(r.value->data()) : nullptr;
+  vus[n++].u.mem.size = r.value ? r.value->size() : 0;
+  vus[n].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+  vus[n++].u.i64 = r.timestamp_ms;
+  if (hdrs) {
+    vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
+    vus[n++].u.headers = hdrs.get();
+  }
+  for (;;) {
+    ErrorHandle produce_error{rd_kafka_produceva(impl_->rk.get(), vus, n)};
+    rd_kafka_resp_err_t err = produce_error ? rd_kafka_error_code(produce_error.get()) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR) {
+      (void)hdrs.release();  // librdkafka owns the headers once the message is queued
+      break;
+    }
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+      rd_kafka_poll(impl_->rk.get(), 100);
+      continue;
+    }
+    ErrorContext ctx = kafka_context(impl_->cluster, err);
+    ctx.topic = r.topic;
+    ctx.partition = r.partition;
+    throw Error(ErrorKind::kafka, fmt::format("cannot produce: {}", rd_kafka_err2str(err)), ctx);
+  }
+  rd_kafka_poll(impl_->rk.get(), 0);
+}
+
+void Producer::flush(std::chrono::milliseconds timeout) {
+  rd_kafka_resp_err_t err = rd_kafka_flush(impl_->rk.get(), timeout_ms(timeout));
+  std::lock_guard lock(impl_->mu);
+  if (impl_->first_failure) {
+    Error e = *impl_->first_failure;
+    impl_->first_failure.reset();
+    throw e;
+  }
+  if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+    throw Error(ErrorKind::kafka,
+                fmt::format("{} records still unacknowledged after {} ms", rd_kafka_outq_len(impl_->rk.get()), timeout.count()),
+                kafka_context(impl_->cluster, err));
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Consumer
+
+struct Consumer::Impl : ClientContext {
+  KafkaHandle rk;
+  bool closed = false;
+};
+
+Consumer::Consumer(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+  ClientConfig c = config;
+  if (!c.get("enable.auto.commit")) c.set_default("enable.auto.commit", "false");
+  if (!c.get("group.id")) c.set_default("group.id", "kafka-dr-reader");
+  impl_->rk = make_client(RD_KAFKA_CONSUMER, c, *impl_);
+  rd_kafka_poll_set_consumer(impl_->rk.get());
+}
+
+Consumer::~Consumer() {
+  if (impl_ && impl_->rk && !impl_->closed) close(std::chrono::seconds(5));
+}
+
+void Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
+  PartitionListHandle list = to_list(partitions);
+  rd_kafka_resp_err_t err = rd_kafka_assign(impl_->rk.get(), list.get());
+  if (err) throw Error(ErrorKind::kafka, "cannot assign partitions", kafka_context(impl_->cluster, err));
+}
+
+std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
+  MessageHandle m{rd_kafka_consumer_poll(impl_->rk.get(), timeout_ms(timeout))};
+  if (!m) return std::nullopt;
+  if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return std::nullopt;
+  if (m->err) {
+    ErrorContext ctx = kafka_context(impl_->cluster, m->err);
+    if (m->rkt) ctx.topic = rd_kafka_topic_name(m->rkt);
+    ctx.partition = m->partition;
+    throw Error(ErrorKind::kafka, fmt::format("consume failed: {}", rd_kafka_message_errstr(m.get())), ctx);
+  }
+  return to_record(m.get());
+}
+
+void Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
+  PartitionListHandle list = to_list(offsets);
+  rd_kafka_resp_err_t err = rd_kafka_commit(impl_->rk.get(), list.get(), 0);
+  if (err) throw Error(ErrorKind::kafka, "cannot commit offsets", kafka_context(impl_->cluster, err));
+}
+
+void Consumer::close(std::chrono::milliseconds timeout) {
+  if (impl_->closed) return;
+  impl_->closed = true;
+  // Close through a queue so the wait is bounded: an unreachable coordinator must not hang us.
+  rd_kafka_t* rk = impl_->rk.get();
+  QueueHandle q{rd_kafka_queue_new(rk)};
+  ErrorHandle err{rd_kafka_consumer_close_queue(rk, q.get())};
+  if (!err) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (!rd_kafka_consumer_closed(rk) && std::chrono::steady_clock::now() < deadline) {
+      EventHandle ev{rd_kafka_queue_poll(q.get(), 100)};
+    }
+  }
+  if (err || !rd_kafka_consumer_closed(rk)) {
+    dr::log::warn("{}: consumer did not close cleanly within {} ms; destroying it", impl_->cluster, timeout.count());
+    q.reset();
+    rd_kafka_destroy_flags(impl_->rk.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Admin
+
+struct Admin::Impl : ClientContext {
+  KafkaHandle rk;
+  QueueHandle queue;
+
+  // Waits for the admin result event of `type`.
+  EventHandle wait_for(rd_kafka_event_type_t type, std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(1);
+    while (std::chrono::steady_clock::now() < deadline) {
+      EventHandle ev{rd_kafka_queue_poll(queue.get(), 100)};
+      if (!ev) continue;
+      if (rd_kafka_event_type(ev.get()) == type) return ev;
+    }
+    throw Error(ErrorKind::kafka, "admin request timed out", {.cluster = cluster, .kafka_error = "_TIMED_OUT"});
+  }
+
+  AdminOptionsHandle options(rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
+    AdminOptionsHandle opts{rd_kafka_AdminOptions_new(rk.get(), op)};
+    char errstr[256];
+    rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(timeout), errstr, sizeof errstr);
+    rd_kafka_AdminOptions_set_operation_timeout(opts.get(), timeout_ms(timeout), errstr, sizeof errstr);
+    return opts;
+  }
+};
+
+Admin::Admin(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+  impl_->rk = make_client(RD_KAFKA_PRODUCER, config, *impl_);
+  impl_->queue.reset(rd_kafka_queue_new(impl_->rk.get()));
+}
+
+Admin::~Admin() = default;
+
+std::string Admin::cluster_id(std::chrono::milliseconds timeout) {
+  char* id = rd_kafka_clusterid(impl_->rk.get(), timeout_ms(timeout));
+  if (!id) {
+    throw Error(ErrorKind::kafka, fmt::format("cluster did not answer a metadata request within {} ms", timeout.count()),
+                {.cluster = impl_->cluster, .kafka_error = "_TIMED_OUT"});
+  }
+  std::string out = id;
+  rd_kafka_mem_free(impl_->rk.get(), id);
+  return out;
+}
+
+std::vector<TopicInfo> Admin::list_topics(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, timeout_ms(timeout));
+  if (err) throw Error(ErrorKind::kafka, "cannot read cluster metadata", kafka_context(impl_->cluster, err));
+  std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(md, rd_kafka_metadata_destroy);
+  std::vector<TopicInfo> out;
+  for (int i = 0; i < md->topic_cnt; ++i) {
+    const auto& t = md->topics[i];
+    if (t.err) continue;
+    TopicInfo info{t.topic, {}};
+    for (int p = 0; p < t.partition_cnt; ++p) {
+      info.partitions.push_back({t.partitions[p].id, t.partitions[p].leader, t.partitions[p].replica_cnt});
+    }
+    std::sort(info.partitions.begin(), info.partitions.end(), [](auto& a, auto& b) { return a.id < b.id; });
+    out.push_back(std::move(info));
+  }
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });
+  return out;
+}
+
+void Admin::create_topic(const std::string& name, int partitions, int replication_factor,
+                         const std::map<std::string, std::string>& configs, std::chrono::milliseconds timeout) {
+  char errstr[512];
+  NewTopicHandle nt{rd_kafka_NewTopic_new(name.c_str(), partitions, replication_factor, errstr, sizeof errstr)};
+  if (!nt) throw Error(ErrorKind::bad_input, fmt::format("invalid topic: {}", errstr), {.cluster = impl_->cluster, .topic = name});
+  for (const auto& [k, v] : configs) rd_kafka_NewTopic_set_config(nt.get(), k.c_str(), v.c_str());
+  rd_kafka_NewTopic_t* arr[] = {nt.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_CREATETOPICS, timeout);
+  rd_kafka_CreateTopics(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout);
+  if (rd_kafka_event_error(ev.get())) {
+    throw Error(ErrorKind::kafka, fmt::format("create topic failed: {}", rd_kafka_event_error_string(ev.get())),
+                {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(rd_kafka_event_error(ev.get()))});
+  }
+  size_t cnt = 0;
+  const rd_kafka_topic_result_t** res = rd_kafka_CreateTopics_result_topics(rd_kafka_event_CreateTopics_result(ev.get()), &cnt);
+  for (size_t i = 0; i < cnt; ++i) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+    if (err) {
+      const char* msg = rd_kafka_topic_result_error_string(res[i]);
+      throw Error(ErrorKind::kafka, fmt::format("create topic failed: {}", msg ? msg : rd_kafka_err2str(err)),
+                  {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(err)});
+    }
+  }
+}
+
+void Admin::delete_topic(const std::string& name, std::chrono::milliseconds timeout) {
+  Handle<rd_kafka_DeleteTopic_t, rd_kafka_DeleteTopic_destroy> dt{rd_kafka_DeleteTopic_new(name.c_str())};
+  rd_kafka_DeleteTopic_t* arr[] = {dt.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_DELETETOPICS, timeout);
+  rd_kafka_DeleteTopics(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_DELETETOPICS_RESULT, timeout);
+  size_t cnt = 0;
+  const rd_kafka_topic_result_t** res = rd_kafka_DeleteTopics_result_topics(rd_kafka_event_DeleteTopics_result(ev.get()), &cnt);
+  for (size_t i = 0; i < cnt; ++i) {
+    rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
+    if (err) {
+      throw Error(ErrorKind::kafka, fmt::format("delete topic failed: {}", rd_kafka_err2str(err)),
+                  {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(err)});
+    }
+  }
+}
+
+Watermarks Admin::watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout) {
+  Watermarks w;
+  rd_kafka_resp_err_t err =
+      rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &w.low, &w.high, timeout_ms(timeout));
+  if (err) {
+    ErrorContext ctx = kafka_context(impl_->cluster, err);
+    ctx.topic = topic;
+    ctx.partition = partition;
+    throw Error(ErrorKind::kafka, "cannot read watermark offsets", ctx);
+  }
+  return w;
+}
+
+}  // namespace dr::kafka

@@ -1,0 +1,167 @@
+#include <doctest/doctest.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+
+#include "dr/error.hpp"
+#include "dr/kafka/config.hpp"
+
+using dr::kafka::ClientConfig;
+using dr::kafka::ClientRole;
+using dr::kafka::ConfigOrigin;
+
+namespace {
+
+struct TempFile {
+  std::filesystem::path path;
+  explicit TempFile(const std::string& content) {
+    static int n = 0;
+    path = std::filesystem::temp_directory_path() / ("dr-config-test-" + std::to_string(::getpid()) + "-" + std::to_string(++n) + ".properties");
+    std::ofstream(path) << content;
+  }
+  ~TempFile() { std::filesystem::remove(path); }
+};
+
+const ConfigOrigin kTest{.file = "t.properties", .line = 7, .flag = {}};
+
+bool has_warning_about(const ClientConfig& c, std::string_view word) {
+  for (const auto& w : c.warnings()) {
+    if (w.message.find(word) != std::string::npos) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+TEST_CASE("config: librdkafka keys pass through and later settings win") {
+  TempFile f("bootstrap.servers=a:9092\nlinger.ms=5\nlinger.ms=10\n");
+  ClientConfig c(ClientRole::producer);
+  c.apply_file(f.path.string());
+  CHECK(c.get("bootstrap.servers") == "a:9092");
+  CHECK(c.get("linger.ms") == "10");
+  c.apply_override("linger.ms=50");
+  CHECK(c.get("linger.ms") == "50");
+  CHECK(c.find("linger.ms")->origin.to_string() == "-X");
+  CHECK(c.find("bootstrap.servers")->origin.to_string() == f.path.string() + ":1");
+}
+
+TEST_CASE("config: an unknown key is bad input naming file and line") {
+  TempFile f("bootstrap.servers=a:9092\n\nno.such.property=1\n");
+  ClientConfig c(ClientRole::consumer);
+  try {
+    c.apply_file(f.path.string());
+    FAIL("expected an error");
+  } catch (const dr::Error& e) {
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(e.context().file == f.path.string());
+    CHECK(e.context().line == 3);
+    CHECK(std::string(e.what()).find("no.such.property") != std::string::npos);
+  }
+}
+
+TEST_CASE("config: an invalid value is bad input; -X errors name the flag") {
+  ClientConfig c(ClientRole::producer);
+  CHECK_THROWS_AS(c.set("acks", "sometimes", kTest), dr::Error);
+  try {
+    c.apply_override("linger.ms=forever");
+    FAIL("expected an error");
+  } catch (const dr::Error& e) {
+    CHECK(e.context().flag == "-X");
+    CHECK(std::string(e.what()).find("linger.ms") != std::string::npos);
+  }
+  CHECK_THROWS_AS(c.apply_override("novalue"), dr::Error);
+  CHECK_THROWS_AS(c.apply_override("=x"), dr::Error);
+}
+
+TEST_CASE("config: Java (de)serializers and plug-ins are ignored with a warning") {
+  ClientConfig c(ClientRole::consumer);
+  c.set("key.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer", kTest);
+  c.set("value.deserializer", "org.apache.kafka.common.serialization.ByteArrayDeserializer", kTest);
+  c.set("interceptor.classes", "com.example.Interceptor", kTest);
+  CHECK(c.entries().empty());
+  REQUIRE(c.warnings().size() == 3);
+  CHECK(c.warnings()[0].origin.line == 7);
+  CHECK(has_warning_about(c, "key.deserializer"));
+}
+
+TEST_CASE("config: Java assignor class names map to librdkafka names") {
+  ClientConfig c(ClientRole::consumer);
+  c.set("partition.assignment.strategy", "org.apache.kafka.clients.consumer.RangeAssignor", kTest);
+  CHECK(c.get("partition.assignment.strategy") == "range");
+  c.set("partition.assignment.strategy", "org.apache.kafka.clients.consumer.CooperativeStickyAssignor", kTest);
+  CHECK(c.get("partition.assignment.strategy") == "cooperative-sticky");
+  c.set("partition.assignment.strategy",
+        "org.apache.kafka.clients.consumer.RangeAssignor, org.apache.kafka.clients.consumer.RoundRobinAssignor", kTest);
+  CHECK(c.get("partition.assignment.strategy") == "range,roundrobin");
+  c.set("partition.assignment.strategy", "org.apache.kafka.clients.consumer.StickyAssignor", kTest);
+  CHECK(c.get("partition.assignment.strategy") == "cooperative-sticky");
+  CHECK(has_warning_about(c, "StickyAssignor"));
+  CHECK_THROWS_AS(c.set("partition.assignment.strategy", "com.example.MyAssignor", kTest), dr::Error);
+}
+
+TEST_CASE("config: renamed Java keys") {
+  ClientConfig c(ClientRole::producer);
+  c.set("receive.buffer.bytes", "-1", kTest);
+  CHECK(c.get("socket.receive.buffer.bytes") == "0");
+  c.set("send.buffer.bytes", "131072", kTest);
+  CHECK(c.get("socket.send.buffer.bytes") == "131072");
+  c.set("max.request.size", "2097152", kTest);
+  CHECK(c.get("message.max.bytes") == "2097152");
+  c.set("buffer.memory", "33554432", kTest);
+  CHECK(c.get("queue.buffering.max.kbytes") == "32768");
+  CHECK_THROWS_AS(c.set("buffer.memory", "lots", kTest), dr::Error);
+  c.set("ssl.endpoint.identification.algorithm", "", kTest);
+  CHECK(c.get("ssl.endpoint.identification.algorithm") == "none");
+  CHECK_FALSE(c.get("receive.buffer.bytes").has_value());
+}
+
+TEST_CASE("config: sasl.jaas.config for PLAIN and SCRAM becomes sasl.username/sasl.password") {
+  ClientConfig c(ClientRole::consumer);
+  c.set("sasl.jaas.config",
+        "org.apache.kafka.common.security.scram.ScramLoginModule required username=\"mirror\" password=\"s3c\\\"ret\";",
+        kTest);
+  CHECK(c.get("sasl.username") == "mirror");
+  CHECK(c.get("sasl.password") == "s3c\"ret");
+  CHECK_THROWS_AS(c.set("sasl.jaas.config", "com.sun.security.auth.module.Krb5LoginModule required useKeyTab=true;", kTest),
+                  dr::Error);
+  CHECK_THROWS_AS(c.set("sasl.jaas.config", "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"x", kTest),
+                  dr::Error);
+}
+
+TEST_CASE("config: Java truststores and JKS keystores are refused with a way out") {
+  ClientConfig c(ClientRole::consumer);
+  try {
+    c.set("ssl.truststore.location", "/etc/kafka/truststore.jks", kTest);
+    FAIL("expected an error");
+  } catch (const dr::Error& e) {
+    CHECK(std::string(e.what()).find("ssl.ca.location") != std::string::npos);
+    CHECK(e.context().line == 7);
+  }
+  CHECK_THROWS_AS(c.set("ssl.keystore.type", "JKS", kTest), dr::Error);
+  c.set("ssl.keystore.type", "PKCS12", kTest);
+  CHECK(c.entries().empty());
+}
+
+TEST_CASE("config: secrets are masked in dumps, with and without defaults") {
+  ClientConfig c(ClientRole::consumer);
+  c.set("bootstrap.servers", "a:9092", kTest);
+  c.set("sasl.password", "hunter2", kTest);
+  c.set("ssl.key.password", "hunter3", kTest);
+  for (bool all : {false, true}) {
+    auto dump = dr::kafka::dump_config(c, all);
+    bool saw_password = false;
+    for (const auto& e : dump) {
+      CHECK(e.value.find("hunter") == std::string::npos);
+      if (e.key == "sasl.password") {
+        saw_password = true;
+        CHECK(e.value == "********");
+        CHECK(e.origin == "t.properties:7");
+      }
+    }
+    CHECK(saw_password);
+    if (all) CHECK(dump.size() > 50);  // librdkafka's defaults are listed too
+  }
+  CHECK(dr::kafka::is_secret_key("sasl.oauthbearer.client.secret"));
+  CHECK_FALSE(dr::kafka::is_secret_key("bootstrap.servers"));
+}
