@@ -1,5 +1,9 @@
 #include "dr/store/links.hpp"
 
+#include <chrono>
+
+#include <fmt/format.h>
+
 #include "dr/error.hpp"
 #include "store/state_store_impl.hpp"
 
@@ -26,6 +30,10 @@ Link read_link(const Statement& st) {
               parse_state(st.column_text(8)), st.column_text(9), st.column_int(10), st.column_int(11)};
 }
 
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
 }  // namespace
 
 const char* to_string(LinkState s) noexcept {
@@ -48,6 +56,65 @@ std::optional<Link> find_link(StateStore& store, const std::string& name) {
   Statement st(store.impl().db, std::string(kSelectLinks) + "WHERE l.name = ?1");
   st.bind(1, name);
   if (!st.step()) return std::nullopt;
+  return read_link(st);
+}
+
+std::optional<Link> find_link_by_id(StateStore& store, int64_t link_id) {
+  Statement st(store.impl().db, std::string(kSelectLinks) + "WHERE l.link_id = ?1");
+  st.bind(1, link_id);
+  if (!st.step()) return std::nullopt;
+  return read_link(st);
+}
+
+void record_cluster(StateStore& store, const std::string& cluster_id, const std::string& alias,
+                    const std::string& bootstrap_servers) {
+  Db& db = store.impl().db;
+  Transaction tx(db);
+  Statement by_alias(db, "SELECT cluster_id FROM clusters WHERE alias = ?1");
+  by_alias.bind(1, alias);
+  if (by_alias.step() && by_alias.column_text(0) != cluster_id) {
+    throw_refused(fmt::format("alias '{}' already names cluster id {} in the state file, but the cluster at {} has id "
+                              "{}: a config points at the wrong cluster, or pick another alias",
+                              alias, by_alias.column_text(0), bootstrap_servers, cluster_id),
+                  {.file = db.path(), .cluster = alias});
+  }
+  const int64_t now = now_ms();
+  Statement up(db,
+               "INSERT INTO clusters (cluster_id, alias, bootstrap_servers, first_seen_ms, last_seen_ms) "
+               "VALUES (?1, ?2, ?3, ?4, ?4) ON CONFLICT (cluster_id) DO UPDATE SET last_seen_ms = ?4, "
+               "bootstrap_servers = ?3");
+  up.bind(1, cluster_id).bind(2, alias).bind(3, bootstrap_servers).bind(4, now).run();
+  tx.commit();
+}
+
+Link ensure_link(StateStore& store, const std::string& source_cluster_id, const std::string& target_cluster_id,
+                 const std::string& rename_template) {
+  Db& db = store.impl().db;
+  {
+    Transaction tx(db);
+    Statement find(db, "SELECT link_id FROM links WHERE source_cluster_id = ?1 AND target_cluster_id = ?2 "
+                       "ORDER BY link_id DESC LIMIT 1");
+    find.bind(1, source_cluster_id).bind(2, target_cluster_id);
+    if (!find.step()) {
+      Statement aliases(db, "SELECT (SELECT alias FROM clusters WHERE cluster_id = ?1), "
+                            "(SELECT alias FROM clusters WHERE cluster_id = ?2)");
+      aliases.bind(1, source_cluster_id).bind(2, target_cluster_id);
+      aliases.step();
+      if (aliases.column_is_null(0) || aliases.column_is_null(1)) {
+        throw Error(ErrorKind::internal, "ensure_link: record both clusters first");
+      }
+      std::string name = aliases.column_text(0) + "->" + aliases.column_text(1);
+      const int64_t now = now_ms();
+      Statement ins(db, "INSERT INTO links (name, source_cluster_id, target_cluster_id, rename_template, created_ms, "
+                        "updated_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?5)");
+      ins.bind(1, name).bind(2, source_cluster_id).bind(3, target_cluster_id).bind(4, rename_template).bind(5, now).run();
+    }
+    tx.commit();
+  }
+  Statement st(db, std::string(kSelectLinks) +
+                       "WHERE l.source_cluster_id = ?1 AND l.target_cluster_id = ?2 ORDER BY l.link_id DESC LIMIT 1");
+  st.bind(1, source_cluster_id).bind(2, target_cluster_id);
+  if (!st.step()) throw Error(ErrorKind::internal, "ensure_link: link vanished");
   return read_link(st);
 }
 

@@ -29,6 +29,18 @@ struct Link {
 };
 
 std::vector<Link> list_links(StateStore& store);
+
+// Records a cluster seen by a tool. The alias must not already name another cluster id (that
+// means a config points at the wrong cluster): dr::Error(refused) naming both ids.
+void record_cluster(StateStore& store, const std::string& cluster_id, const std::string& alias,
+                    const std::string& bootstrap_servers);
+
+// Returns the link source->target, creating it (state active, epoch 1) if missing. An existing
+// link's name must match; dr::Error(refused) otherwise.
+Link ensure_link(StateStore& store, const std::string& source_cluster_id, const std::string& target_cluster_id,
+                 const std::string& rename_template);
+
+std::optional<Link> find_link_by_id(StateStore& store, int64_t link_id);
 std::optional<Link> find_link(StateStore& store, const std::string& name);
 
 }  // namespace dr::store

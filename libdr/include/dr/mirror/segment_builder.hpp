@@ -1,0 +1,33 @@
+// Builds the offset mapping's run-length segments for one partition, in memory, from
+// acknowledged records fed in increasing source order. A gap-free stream is one growing segment.
+// Not thread-safe: one builder per partition, used under that partition's lock.
+#pragma once
+
+#include <optional>
+#include <vector>
+
+#include "dr/store/offset_segments.hpp"
+
+namespace dr::mirror {
+
+using store::OffsetSegment;
+
+class SegmentBuilder {
+ public:
+  // Adds one acknowledged record. Source offsets must increase (dr::Error(internal) otherwise);
+  // a record that does not continue the open segment on both sides starts a new one.
+  void append(SourceOffset source, TargetOffset target, int64_t timestamp_ms);
+
+  // Segments created or extended since the last call, in source order, for persisting.
+  // The last one may still grow; persisting it again later extends its row.
+  std::vector<OffsetSegment> take_dirty();
+
+  const std::optional<OffsetSegment>& open_segment() const noexcept { return open_; }
+
+ private:
+  std::optional<OffsetSegment> open_;
+  bool open_dirty_ = false;
+  std::vector<OffsetSegment> closed_dirty_;
+};
+
+}  // namespace dr::mirror

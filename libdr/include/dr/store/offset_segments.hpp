@@ -1,0 +1,64 @@
+// The offset mapping in the state file: where each source offset landed on the target.
+//
+// Rows are run-length segments (see OffsetSegment). Writes keep three properties that the
+// translation relies on, for every partition:
+//   1. A row only claims target offsets whose record is the mapped source record (callers persist
+//      acknowledged records only).
+//   2. Rows never overlap in source offsets, and target offsets increase with source offsets. When
+//      a restarted mirror copies records again (duplicates on the target), the earliest persisted
+//      copy keeps the mapping; only the new part of a run is added.
+//   3. A run that keeps growing stays one row: persisting an extended run updates its row.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "dr/store/state_store.hpp"
+#include "dr/types.hpp"
+
+namespace dr::store {
+
+struct OffsetSegment {
+  SourceOffset source_start;
+  TargetOffset target_start;
+  int64_t length = 0;
+  int64_t first_timestamp_ms = 0;  // timestamp of the record at source_start
+  int64_t last_timestamp_ms = 0;   // timestamp of the last record of the run
+
+  SourceOffset source_end() const { return SourceOffset(source_start.value() + length); }  // exclusive
+  TargetOffset target_end() const { return TargetOffset(target_start.value() + length); }  // exclusive
+  bool operator==(const OffsetSegment&) const = default;
+};
+
+struct SkippedRecord {
+  SourceOffset source_offset;
+  std::string error;
+};
+
+// What one partition contributes to a persist: new or extended segments in source order, and
+// records skipped after a permanent delivery failure (abort.on.send.failure=false).
+struct PartitionMappingUpdate {
+  std::string source_topic;
+  int32_t partition = 0;
+  std::vector<OffsetSegment> segments;
+  std::vector<SkippedRecord> skipped;
+};
+
+// Persists every update in one transaction (all or nothing).
+void persist_mapping(StateStore& store, int64_t link_id, std::span<const PartitionMappingUpdate> updates);
+
+// Every row of a partition, in source order.
+std::vector<OffsetSegment> load_segments(StateStore& store, int64_t link_id, const std::string& source_topic,
+                                         int32_t partition);
+
+// Deletes rows whose every target offset is below the target's log start offset (the records are
+// gone from the standby). The newest row of the partition is always kept. Returns rows deleted.
+int prune_segments(StateStore& store, int64_t link_id, const std::string& source_topic, int32_t partition,
+                   TargetOffset target_log_start);
+
+std::vector<SkippedRecord> load_skipped(StateStore& store, int64_t link_id, const std::string& source_topic,
+                                        int32_t partition);
+
+}  // namespace dr::store
