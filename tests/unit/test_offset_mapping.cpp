@@ -64,7 +64,8 @@ void run_history(std::mt19937_64& rng, Simulation& sim, dr::store::StateStore& s
       if (++since_persist >= persist_every || pos == sim.source.size()) {
         dr::store::PartitionMappingUpdate u{"orders", 3, builder.take_dirty(), {}};
         dr::store::persist_mapping(store, link_id, std::span(&u, 1));
-        sim.committed = pos;  // source offsets are committed only after the mapping is durable
+        if (p(rng) < 0.1) break;  // killed between the SQLite commit and the Kafka offset commit
+        sim.committed = pos;      // source offsets are committed only after the mapping is durable
         since_persist = 0;
       }
     }
