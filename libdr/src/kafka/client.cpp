@@ -15,6 +15,7 @@ namespace {
 
 void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
   auto* ctx = static_cast<ClientContext*>(rd_kafka_opaque(rk));
+  if (ctx && ctx->quiet_role_warnings && std::string_view(fac) == "CONFWARN") return;
   const std::string& who = ctx ? ctx->cluster : std::string();
   if (level <= 3) dr::log::error("{}: librdkafka {}: {}", who, fac, buf);
   else if (level == 4) dr::log::warn("{}: librdkafka {}: {}", who, fac, buf);
@@ -82,7 +83,7 @@ KafkaHandle make_client(rd_kafka_type_t type, const ClientConfig& config, Client
   if (!config.get("bootstrap.servers")) {
     throw_bad_input(fmt::format("{} config has no bootstrap.servers", to_string(config.role())));
   }
-  context.cluster = describe_cluster(config);
+  if (context.cluster.empty()) context.cluster = describe_cluster(config);
   ConfHandle conf = make_conf(config);
   rd_kafka_conf_set_log_cb(conf.get(), log_cb);
   rd_kafka_conf_set_error_cb(conf.get(), error_cb);
@@ -115,7 +116,8 @@ struct Producer::Impl : ClientContext {
   }
 };
 
-Producer::Producer(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+Producer::Producer(const ClientConfig& config, std::string label) : impl_(std::make_unique<Impl>()) {
+  impl_->cluster = std::move(label);
   ClientConfig c = config;
   if (!c.get("acks")) c.set_default("acks", "all");
   if (!c.get("enable.idempotence")) c.set_default("enable.idempotence", "true");
@@ -199,7 +201,8 @@ struct Consumer::Impl : ClientContext {
   bool closed = false;
 };
 
-Consumer::Consumer(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+Consumer::Consumer(const ClientConfig& config, std::string label) : impl_(std::make_unique<Impl>()) {
+  impl_->cluster = std::move(label);
   ClientConfig c = config;
   if (!c.get("enable.auto.commit")) c.set_default("enable.auto.commit", "false");
   if (!c.get("group.id")) c.set_default("group.id", "kafka-dr-reader");
@@ -283,7 +286,9 @@ struct Admin::Impl : ClientContext {
   }
 };
 
-Admin::Admin(const ClientConfig& config) : impl_(std::make_unique<Impl>()) {
+Admin::Admin(const ClientConfig& config, std::string label) : impl_(std::make_unique<Impl>()) {
+  impl_->cluster = std::move(label);
+  impl_->quiet_role_warnings = true;
   impl_->rk = make_client(RD_KAFKA_PRODUCER, config, *impl_);
   impl_->queue.reset(rd_kafka_queue_new(impl_->rk.get()));
 }
@@ -299,6 +304,13 @@ std::string Admin::cluster_id(std::chrono::milliseconds timeout) {
   std::string out = id;
   rd_kafka_mem_free(impl_->rk.get(), id);
   return out;
+}
+
+void Admin::ping(std::chrono::milliseconds timeout) {
+  const rd_kafka_metadata_t* md = nullptr;
+  rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &md, timeout_ms(timeout));
+  if (md) rd_kafka_metadata_destroy(md);
+  if (err) throw Error(ErrorKind::kafka, fmt::format("no broker answered within {} ms", timeout.count()), kafka_context(impl_->cluster, err));
 }
 
 std::vector<TopicInfo> Admin::list_topics(std::chrono::milliseconds timeout) {
@@ -375,6 +387,113 @@ Watermarks Admin::watermarks(const std::string& topic, int32_t partition, std::c
     throw Error(ErrorKind::kafka, "cannot read watermark offsets", ctx);
   }
   return w;
+}
+
+const std::string& Admin::label() const { return impl_->cluster; }
+
+std::map<std::string, TopicConfigValue> Admin::describe_topic_configs(const std::string& topic,
+                                                                      std::chrono::milliseconds timeout) {
+  ConfigResourceHandle res{rd_kafka_ConfigResource_new(RD_KAFKA_RESOURCE_TOPIC, topic.c_str())};
+  rd_kafka_ConfigResource_t* arr[] = {res.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_DESCRIBECONFIGS, timeout);
+  rd_kafka_DescribeConfigs(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_DESCRIBECONFIGS_RESULT, timeout);
+  ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
+    ctx.kafka_error = rd_kafka_err2name(err);
+    throw Error(ErrorKind::kafka, fmt::format("describe topic configs failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+  }
+  size_t cnt = 0;
+  const rd_kafka_ConfigResource_t** results =
+      rd_kafka_DescribeConfigs_result_resources(rd_kafka_event_DescribeConfigs_result(ev.get()), &cnt);
+  std::map<std::string, TopicConfigValue> out;
+  for (size_t i = 0; i < cnt; ++i) {
+    if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i])) {
+      ctx.kafka_error = rd_kafka_err2name(err);
+      throw Error(ErrorKind::kafka, fmt::format("describe topic configs failed: {}", rd_kafka_err2str(err)), ctx);
+    }
+    size_t n = 0;
+    const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(results[i], &n);
+    for (size_t j = 0; j < n; ++j) {
+      const char* v = rd_kafka_ConfigEntry_value(entries[j]);
+      out[rd_kafka_ConfigEntry_name(entries[j])] = {
+          v ? v : "", rd_kafka_ConfigEntry_source(entries[j]) == RD_KAFKA_CONFIG_SOURCE_DYNAMIC_TOPIC_CONFIG,
+          rd_kafka_ConfigEntry_is_sensitive(entries[j]) != 0};
+    }
+  }
+  return out;
+}
+
+void Admin::create_partitions(const std::string& topic, int total, std::chrono::milliseconds timeout) {
+  char errstr[512];
+  NewPartitionsHandle np{rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), errstr, sizeof errstr)};
+  if (!np) throw Error(ErrorKind::bad_input, fmt::format("invalid partition count: {}", errstr), {.cluster = impl_->cluster, .topic = topic});
+  rd_kafka_NewPartitions_t* arr[] = {np.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_CREATEPARTITIONS, timeout);
+  rd_kafka_CreatePartitions(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_CREATEPARTITIONS_RESULT, timeout);
+  ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
+    ctx.kafka_error = rd_kafka_err2name(err);
+    throw Error(ErrorKind::kafka, fmt::format("create partitions failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+  }
+  size_t cnt = 0;
+  const rd_kafka_topic_result_t** res =
+      rd_kafka_CreatePartitions_result_topics(rd_kafka_event_CreatePartitions_result(ev.get()), &cnt);
+  for (size_t i = 0; i < cnt; ++i) {
+    if (rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i])) {
+      const char* msg = rd_kafka_topic_result_error_string(res[i]);
+      ctx.kafka_error = rd_kafka_err2name(err);
+      throw Error(ErrorKind::kafka, fmt::format("create partitions failed: {}", msg ? msg : rd_kafka_err2str(err)), ctx);
+    }
+  }
+}
+
+std::vector<GroupOffset> Admin::list_group_offsets(const std::string& group, std::chrono::milliseconds timeout) {
+  Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
+      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr)};
+  rd_kafka_ListConsumerGroupOffsets_t* arr[] = {req.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout);
+  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout);
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
+    throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, rd_kafka_event_error_string(ev.get())),
+                kafka_context(impl_->cluster, err));
+  }
+  size_t cnt = 0;
+  const rd_kafka_group_result_t** groups =
+      rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &cnt);
+  std::vector<GroupOffset> out;
+  for (size_t i = 0; i < cnt; ++i) {
+    if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(groups[i])) {
+      throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, rd_kafka_error_string(gerr)),
+                  kafka_context(impl_->cluster, rd_kafka_error_code(gerr)));
+    }
+    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[i]);
+    for (int j = 0; parts && j < parts->cnt; ++j) {
+      const auto& tp = parts->elems[j];
+      if (tp.err || tp.offset < 0) continue;
+      out.push_back({tp.topic, tp.partition, tp.offset});
+    }
+  }
+  return out;
+}
+
+std::vector<std::string> Admin::list_groups(std::chrono::milliseconds timeout) {
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPS, timeout);
+  rd_kafka_ListConsumerGroups(impl_->rk.get(), opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, timeout);
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
+    throw Error(ErrorKind::kafka, fmt::format("list consumer groups failed: {}", rd_kafka_event_error_string(ev.get())),
+                kafka_context(impl_->cluster, err));
+  }
+  const rd_kafka_ListConsumerGroups_result_t* res = rd_kafka_event_ListConsumerGroups_result(ev.get());
+  size_t cnt = 0;
+  const rd_kafka_ConsumerGroupListing_t** groups = rd_kafka_ListConsumerGroups_result_valid(res, &cnt);
+  std::vector<std::string> out;
+  for (size_t i = 0; i < cnt; ++i) out.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]));
+  std::sort(out.begin(), out.end());
+  return out;
 }
 
 }  // namespace dr::kafka

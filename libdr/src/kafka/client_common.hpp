@@ -11,7 +11,10 @@ namespace dr::kafka {
 
 // Passed to librdkafka as the client's opaque: logs and errors name the cluster.
 struct ClientContext {
-  std::string cluster;  // describe_cluster() of the config
+  std::string cluster;  // names the cluster in logs and errors; empty = describe_cluster() of the config
+  // Admin clients are built from a consumer's or producer's config: librdkafka's warnings about
+  // keys of the other role are noise there.
+  bool quiet_role_warnings = false;
   virtual ~ClientContext() = default;
 };
 

@@ -46,7 +46,7 @@ std::string describe_cluster(const ClientConfig& config);
 class Producer {
  public:
   // Idempotent, acks=all unless the config says otherwise. Needs bootstrap.servers.
-  explicit Producer(const ClientConfig& config);
+  explicit Producer(const ClientConfig& config, std::string label = {});
   ~Producer();
   Producer(const Producer&) = delete;
   Producer& operator=(const Producer&) = delete;
@@ -71,7 +71,7 @@ struct TopicPartitionOffset {
 class Consumer {
  public:
   // A consumer without a group subscription; assign() chooses what it reads. group.id is optional.
-  explicit Consumer(const ClientConfig& config);
+  explicit Consumer(const ClientConfig& config, std::string label = {});
   ~Consumer();
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
@@ -106,13 +106,29 @@ struct Watermarks {
   int64_t high = 0;  // end offset (next offset to be written)
 };
 
+struct TopicConfigValue {
+  std::string value;
+  bool set_on_topic = false;  // a topic-level override (not a broker or built-in default)
+  bool is_sensitive = false;
+};
+
+struct GroupOffset {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t offset = -1;  // the committed offset: the next record the group will read
+};
+
 class Admin {
  public:
-  explicit Admin(const ClientConfig& config);
+  // `label` names the cluster in logs and errors ("source cluster 'primary' (127.0.0.1:9092)");
+  // empty = derived from the config.
+  explicit Admin(const ClientConfig& config, std::string label = {});
   ~Admin();
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;
 
+  // Sends a metadata request (no topics); throws dr::Error(kafka) if no broker answers in time.
+  void ping(std::chrono::milliseconds timeout);
   // The cluster id from the metadata response. Unreachable: dr::Error(kafka).
   std::string cluster_id(std::chrono::milliseconds timeout);
   std::vector<TopicInfo> list_topics(std::chrono::milliseconds timeout);
@@ -121,6 +137,16 @@ class Admin {
                     const std::map<std::string, std::string>& configs, std::chrono::milliseconds timeout);
   void delete_topic(const std::string& name, std::chrono::milliseconds timeout);
   Watermarks watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout);
+  // The topic's configuration as the broker reports it.
+  std::map<std::string, TopicConfigValue> describe_topic_configs(const std::string& topic,
+                                                                 std::chrono::milliseconds timeout);
+  // Grows a topic to `total` partitions.
+  void create_partitions(const std::string& topic, int total, std::chrono::milliseconds timeout);
+  // Committed offsets of a consumer group (partitions without a commit are left out).
+  std::vector<GroupOffset> list_group_offsets(const std::string& group, std::chrono::milliseconds timeout);
+  // Ids of every consumer group the cluster knows.
+  std::vector<std::string> list_groups(std::chrono::milliseconds timeout);
+  const std::string& label() const;
 
  private:
   struct Impl;

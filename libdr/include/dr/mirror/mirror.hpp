@@ -1,0 +1,66 @@
+// dr-mirror's engine: copy topics source -> target, partition for partition, and record where
+// every source offset landed (the offset mapping) in the state file.
+//
+// Data path: N consumers (one group, cooperative-sticky) -> one idempotent acks=all producer.
+// Records are passed to the producer without copying their values; delivery reports feed a
+// per-partition tracker, which builds mapping segments in source order. Every commit interval each
+// stream persists its new segments in one SQLite transaction and only then commits the source
+// offsets up to the contiguous acknowledged point: a source offset is committed only when every
+// earlier record of its partition is on the target and mapped durably (at-least-once; kill -9
+// loses nothing).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace dr::mirror {
+
+struct MirrorOptions {
+  std::string consumer_config;  // source: .properties file (bootstrap.servers, group.id required)
+  std::string producer_config;  // target: .properties file (bootstrap.servers required)
+  std::vector<std::string> overrides;  // "source.KEY=VALUE" or "target.KEY=VALUE" (-X)
+  std::string include;          // regex, full match; MirrorMaker's ',' means '|'
+  std::string exclude;          // regex, full match; empty = nothing excluded
+  int num_streams = 1;
+  int64_t commit_interval_ms = 1000;
+  bool abort_on_send_failure = true;
+  std::string state_path = "dr-state.db";
+  std::string source_alias;  // empty = the source cluster id
+  std::string target_alias;  // empty = the target cluster id
+  std::string rename_template = "{topic}";  // {topic}, {source}, {target}
+  std::string groups;        // regex of source groups to checkpoint; empty = all but the mirror's own
+  int64_t checkpoint_interval_ms = 10000;
+  bool until_caught_up = false;
+  bool provenance = false;
+  int replication_factor = -1;  // -1 = the target broker's default
+  int64_t topic_refresh_ms = 10000;
+  int64_t unreachable_timeout_ms = 120000;
+  int64_t shutdown_timeout_ms = 30000;
+};
+
+struct MirrorSummary {
+  enum class Ending { stopped, caught_up };
+  Ending ending = Ending::stopped;
+  uint64_t records_mirrored = 0;
+  uint64_t records_skipped = 0;   // delivery failed, abort.on.send.failure=false
+  uint64_t records_filtered = 0;  // provenance: came from the target cluster
+  std::vector<std::string> topics;
+};
+
+// Checks options that need no cluster (regexes, template, numbers). dr::Error(bad_input) naming
+// the flag.
+void validate_options(const MirrorOptions& options);
+
+// Runs the mirror until request_stop(), --until-caught-up is reached, or a fatal error. Throws
+// dr::Error: bad_input (config), refused (same-cluster loop, fenced link, wrong cluster,
+// refused topics with --until-caught-up), kafka (unreachable past the deadline, delivery failure
+// with abort.on.send.failure=true), io (state file).
+MirrorSummary run_mirror(const MirrorOptions& options);
+
+// Asks a running mirror to stop cleanly. Async-signal-safe.
+void request_stop() noexcept;
+// Installs SIGINT and SIGTERM handlers that call request_stop().
+void install_stop_signal_handlers();
+
+}  // namespace dr::mirror

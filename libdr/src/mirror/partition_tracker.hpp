@@ -1,0 +1,93 @@
+// Per-partition bookkeeping of records in flight between source and target (private).
+//
+// The stream thread pushes each consumed record before producing it; the producer's delivery
+// report marks it acknowledged (or failed). Records leave the front of the queue in source order
+// once settled, feeding the SegmentBuilder and advancing next_commit: the source offset below
+// which every record is on the target (or recorded as skipped).
+#pragma once
+
+#include <librdkafka/rdkafka.h>
+
+#include <atomic>
+#include <deque>
+#include <functional>
+#include <mutex>
+#include <string>
+#include <vector>
+
+#include "dr/error.hpp"
+#include "dr/mirror/segment_builder.hpp"
+#include "dr/store/offset_segments.hpp"
+
+namespace dr::mirror {
+
+class PartitionTracker;
+
+// One record between consume and delivery report. Lives in the tracker's deque (stable address).
+struct InFlight {
+  PartitionTracker* tracker = nullptr;
+  rd_kafka_message_t* source = nullptr;  // the consumed message: its payload is sent without a copy
+  int64_t source_offset = 0;
+  int64_t target_offset = -1;
+  int64_t timestamp_ms = 0;
+  // cancelled: never sent (shutdown while the producer queue was full); stops the queue silently.
+  enum class State : uint8_t { pending, acked, failed, filtered, cancelled } state = State::pending;
+  rd_kafka_resp_err_t error = RD_KAFKA_RESP_ERR_NO_ERROR;
+};
+
+// Shared by all trackers of a mirror: counters and the fatal-error hook.
+struct TrackerShared {
+  bool abort_on_send_failure = true;
+  std::function<void(Error)> fail;  // called once per tracker on a permanent failure when aborting
+  std::atomic<uint64_t> mirrored{0};
+  std::atomic<uint64_t> skipped{0};
+  std::atomic<uint64_t> filtered{0};
+};
+
+// What a persist takes from a tracker, atomically: the segments and skips below next_commit.
+struct TrackerSnapshot {
+  store::PartitionMappingUpdate update;
+  int64_t next_commit = -1;  // -1: nothing settled yet
+  bool idle = false;         // no record in flight
+};
+
+class PartitionTracker {
+ public:
+  PartitionTracker(TrackerShared& shared, std::string source_topic, int32_t partition, std::string target_topic,
+                   rd_kafka_topic_t* target_rkt);
+  ~PartitionTracker();  // destroys messages still held (only after the producer let go of them)
+  PartitionTracker(const PartitionTracker&) = delete;
+  PartitionTracker& operator=(const PartitionTracker&) = delete;
+
+  // Stream thread: registers a consumed record; returns its slot (the produce opaque).
+  InFlight* push(rd_kafka_message_t* source, int64_t timestamp_ms);
+  // Any thread: settles a record (delivery report, produce error, provenance filter).
+  void settle(InFlight* slot, InFlight::State state, int64_t target_offset, rd_kafka_resp_err_t error);
+
+  TrackerSnapshot snapshot();
+  size_t in_flight();
+
+  const std::string& source_topic() const noexcept { return source_topic_; }
+  const std::string& target_topic() const noexcept { return target_topic_; }
+  int32_t partition() const noexcept { return partition_; }
+  rd_kafka_topic_t* target_rkt() const noexcept { return target_rkt_; }
+  int64_t committed = -1;  // last offset committed to the source; stream thread only
+
+ private:
+  void advance();  // with mu_ held
+
+  TrackerShared& shared_;
+  const std::string source_topic_;
+  const int32_t partition_;
+  const std::string target_topic_;
+  rd_kafka_topic_t* target_rkt_;  // owned
+
+  std::mutex mu_;
+  std::deque<InFlight> queue_;
+  SegmentBuilder builder_;
+  std::vector<store::SkippedRecord> skipped_;
+  int64_t next_commit_ = -1;
+  bool blocked_ = false;  // a failed record stops the queue when aborting
+};
+
+}  // namespace dr::mirror
