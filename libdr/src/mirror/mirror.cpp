@@ -163,6 +163,7 @@ class Engine {
   std::vector<std::string> subscription_;
   std::atomic<uint64_t> subscription_version_{0};
   std::set<std::string> refused_topics_;
+  std::vector<std::string> selected_topics_;  // every source topic the patterns select, mirrorable or not
   std::set<std::string> checked_timestamp_type_;
 
   std::map<std::pair<std::string, int32_t>, int64_t> end_offsets_at_start_;
@@ -188,6 +189,12 @@ void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
 void on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topic_partition_list_t* parts, void* opaque) {
   auto* ctx = static_cast<StreamContext*>(static_cast<kafka::ClientContext*>(opaque));
   ctx->stream->on_rebalance(rk, err, parts);
+}
+
+void warn_log_append_time(const std::string& target) {
+  dr::log::warn("target topic {} uses message.timestamp.type=LogAppendTime: the broker overwrites the source timestamps, "
+                "so failover by timestamp (dr-failover --at) loses precision on it",
+                target);
 }
 
 std::string describe_partitions(const rd_kafka_topic_partition_list_t* parts) {
@@ -678,9 +685,11 @@ void Engine::sync_topics() {
   }
   std::vector<std::string> wanted;
   std::map<std::string, std::string> names;
+  std::vector<std::string> selected;
   for (const auto& t : source_topics) {
     if (!selector_->selected(t.name)) continue;
     if (source_id == target_id && produced_by_us.count(t.name)) continue;
+    selected.push_back(t.name);
     const std::string target = rename_topic(opt.rename_template, t.name, source_alias_, target_alias_);
     const int partitions = static_cast<int>(t.partitions.size());
     try {
@@ -697,6 +706,9 @@ void Engine::sync_topics() {
           auto c = source_configs.find(key);
           if (c != source_configs.end() && c->second.set_on_topic && !c->second.is_sensitive) configs[key] = c->second.value;
         }
+        auto ts_type = configs.find("message.timestamp.type");
+        if (ts_type != configs.end() && ts_type->second == "LogAppendTime") warn_log_append_time(target);
+        checked_timestamp_type_.insert(target);  // a new topic has exactly the configs we gave it
         try {
           target_admin_->create_topic(target, partitions, opt.replication_factor, configs, kAdminTimeout);
           std::string copied;
@@ -721,11 +733,7 @@ void Engine::sync_topics() {
       if (checked_timestamp_type_.insert(target).second) {
         auto cfg = target_admin_->describe_topic_configs(target, kAdminTimeout);
         auto ts = cfg.find("message.timestamp.type");
-        if (ts != cfg.end() && ts->second.value == "LogAppendTime") {
-          dr::log::warn("target topic {} uses message.timestamp.type=LogAppendTime: the broker overwrites the source "
-                        "timestamps, so failover by timestamp (dr-failover --at) loses precision on it",
-                        target);
-        }
+        if (ts != cfg.end() && ts->second.value == "LogAppendTime") warn_log_append_time(target);
       }
       if (!known || known->partitions != partitions || known->target_topic != target) {
         std::lock_guard lock(store_mu_);
@@ -740,6 +748,7 @@ void Engine::sync_topics() {
     }
   }
   std::lock_guard lock(topics_mu_);
+  selected_topics_ = std::move(selected);
   for (auto& [s, t] : names) target_names_[s] = t;
   if (wanted != subscription_) {
     dr::log::info("mirroring {} topic(s): {}", wanted.size(), fmt::join(wanted, ", "));
@@ -749,7 +758,12 @@ void Engine::sync_topics() {
 }
 
 void Engine::capture_end_offsets() {
-  for (const std::string& topic : subscription()) {
+  std::vector<std::string> topics;
+  {
+    std::lock_guard lock(topics_mu_);
+    topics = selected_topics_;
+  }
+  for (const std::string& topic : topics) {
     for (const auto& t : source_admin_->list_topics(kAdminTimeout)) {
       if (t.name != topic) continue;
       for (const auto& p : t.partitions) {
@@ -765,6 +779,7 @@ bool Engine::caught_up() {
   std::map<std::pair<std::string, int32_t>, int64_t> committed;
   for (const auto& g : source_admin_->list_group_offsets(group_id, kAdminTimeout)) committed[{g.topic, g.partition}] = g.offset;
   for (const auto& [tp, end] : end_offsets_at_start_) {
+    if (refused_topics_.count(tp.first)) continue;  // reported at the end
     auto it = committed.find(tp);
     if (it != committed.end() && it->second >= end) continue;
     if (source_admin_->watermarks(tp.first, tp.second, kAdminTimeout).low >= end) continue;  // nothing left to copy
