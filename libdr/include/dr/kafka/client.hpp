@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "dr/error.hpp"
 #include "dr/kafka/config.hpp"
 
 namespace dr::kafka {
