@@ -1,15 +1,36 @@
-// dr-status: what the state file knows: schema, links, their state and epoch.
+// dr-status: what the state file knows: links, their state and epoch, running mirrors, the mapping.
+#include <chrono>
+
 #include <nlohmann/json.hpp>
 
 #include "dr/store/links.hpp"
+#include "dr/store/mirror_state.hpp"
+#include "dr/store/offset_segments.hpp"
 #include "dr/store/state_store.hpp"
 #include "tool_main.hpp"
 
+namespace {
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+std::string age(int64_t ms) {
+  const int64_t d = std::max<int64_t>(0, now_ms() - ms) / 1000;
+  if (d < 120) return fmt::format("{}s ago", d);
+  if (d < 7200) return fmt::format("{}m ago", d / 60);
+  return fmt::format("{}h ago", d / 3600);
+}
+
+}  // namespace
+
 int main(int argc, char** argv) {
   CLI::App app{
-      "Show what a kafka-dr state file records: its schema version and every link (mirroring direction) "
-      "with its clusters, state and epoch. Opening an older state file upgrades it; a file written by a "
-      "newer kafka-dr is refused and left untouched.\n\n"
+      "Show what a kafka-dr state file records: every link (mirroring direction) with its clusters, state and "
+      "epoch, the dr-mirror processes that heartbeat into it, and how much of each topic the offset mapping "
+      "covers. Reads only the state file: works with both clusters down.\n\n"
+      "Opening an older state file upgrades it; a file written by a newer kafka-dr is refused and left "
+      "untouched.\n\n"
       "Examples:\n"
       "  dr-status --state /var/lib/kafka-dr/dr-state.db\n"
       "  DR_STATE=/var/lib/kafka-dr/dr-state.db dr-status --format json\n",
@@ -26,30 +47,42 @@ int main(int argc, char** argv) {
     dr::log::set_level(dr::log::parse_level(log_level));
     auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
     auto links = dr::store::list_links(store);
-    if (format == "json") {
-      nlohmann::json out{{"state_file", store.path()}, {"schema_version", store.schema_version()}, {"links", nlohmann::json::array()}};
-      for (const auto& l : links) {
-        out["links"].push_back({{"name", l.name},
-                                {"source_cluster_id", l.source_cluster_id},
-                                {"source_alias", l.source_alias},
-                                {"target_cluster_id", l.target_cluster_id},
-                                {"target_alias", l.target_alias},
-                                {"state", dr::store::to_string(l.state)},
-                                {"epoch", l.epoch},
-                                {"updated_ms", l.updated_ms}});
-      }
-      fmt::print("{}\n", out.dump(2));
-      return dr::exit_ok;
-    }
-    fmt::print("state file      {}\nschema version  {}\n", store.path(), store.schema_version());
-    if (links.empty()) {
-      fmt::print("links           none yet (dr-mirror records its link on first start)\n");
-      return dr::exit_ok;
-    }
-    fmt::print("\n{:<30} {:<24} {:<24} {:<12} {}\n", "LINK", "SOURCE", "TARGET", "STATE", "EPOCH");
+    nlohmann::json out{{"state_file", store.path()}, {"schema_version", store.schema_version()}, {"links", nlohmann::json::array()}};
+    std::string text = fmt::format("state file      {}\nschema version  {}\n", store.path(), store.schema_version());
+    if (links.empty()) text += "links           none yet (dr-mirror records its link on first start)\n";
     for (const auto& l : links) {
-      fmt::print("{:<30} {:<24} {:<24} {:<12} {}\n", l.name, l.source_alias, l.target_alias, dr::store::to_string(l.state), l.epoch);
+      nlohmann::json jl{{"name", l.name},
+                        {"source_cluster_id", l.source_cluster_id},
+                        {"source_alias", l.source_alias},
+                        {"target_cluster_id", l.target_cluster_id},
+                        {"target_alias", l.target_alias},
+                        {"state", dr::store::to_string(l.state)},
+                        {"state_reason", l.state_reason},
+                        {"epoch", l.epoch},
+                        {"updated_ms", l.updated_ms},
+                        {"mirrors", nlohmann::json::array()},
+                        {"topics", nlohmann::json::array()}};
+      text += fmt::format("\nlink {}  ({} -> {})\n  state {}, epoch {}{}{}\n", l.name, l.source_cluster_id, l.target_cluster_id,
+                          dr::store::to_string(l.state), l.epoch, l.state_reason.empty() ? "" : ": ", l.state_reason);
+      auto instances = dr::store::list_instances(store, l.id);
+      if (instances.empty()) text += "  mirrors: none has run\n";
+      for (const auto& i : instances) {
+        jl["mirrors"].push_back({{"instance", i.instance_id}, {"host", i.host}, {"pid", i.pid}, {"status", i.status},
+                                 {"heartbeat_ms", i.heartbeat_ms}, {"started_ms", i.started_ms}});
+        text += fmt::format("  mirror {} pid {}: {}, last heartbeat {}\n", i.host, i.pid, i.status, age(i.heartbeat_ms));
+      }
+      auto topics = dr::store::mapping_summary(store, l.id);
+      if (!topics.empty()) text += fmt::format("  {:<40} {:>10} {:>12} {:>8} {:>8}  {}\n", "TOPIC", "PARTITIONS", "MAPPED", "ROWS", "SKIPPED", "NEWEST RECORD");
+      for (const auto& t : topics) {
+        jl["topics"].push_back({{"topic", t.source_topic}, {"partitions", t.partitions}, {"mapped_records", t.mapped_records},
+                                {"rows", t.rows}, {"skipped_records", t.skipped_records}, {"newest_record_ms", t.last_timestamp_ms}});
+        text += fmt::format("  {:<40} {:>10} {:>12} {:>8} {:>8}  {}\n", t.source_topic, t.partitions, t.mapped_records, t.rows,
+                            t.skipped_records, age(t.last_timestamp_ms));
+      }
+      out["links"].push_back(std::move(jl));
     }
+    if (format == "json") fmt::print("{}\n", out.dump(2));
+    else fmt::print("{}", text);
     return dr::exit_ok;
   });
 }

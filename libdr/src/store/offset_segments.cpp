@@ -124,4 +124,18 @@ std::vector<SkippedRecord> load_skipped(StateStore& store, int64_t link_id, cons
   return out;
 }
 
+std::vector<TopicMappingSummary> mapping_summary(StateStore& store, int64_t link_id) {
+  Statement st(store.impl().db,
+               "SELECT source_topic, count(DISTINCT partition), count(*), sum(length), max(last_timestamp_ms), "
+               "(SELECT count(*) FROM skipped_records k WHERE k.link_id = s.link_id AND k.source_topic = s.source_topic) "
+               "FROM offset_segments s WHERE link_id = ?1 GROUP BY source_topic ORDER BY source_topic");
+  st.bind(1, link_id);
+  std::vector<TopicMappingSummary> out;
+  while (st.step()) {
+    out.push_back({st.column_text(0), static_cast<int>(st.column_int(1)), st.column_int(2), st.column_int(3),
+                   st.column_int(5), st.column_int(4)});
+  }
+  return out;
+}
+
 }  // namespace dr::store

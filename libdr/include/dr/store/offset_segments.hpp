@@ -58,6 +58,17 @@ std::vector<OffsetSegment> load_segments(StateStore& store, int64_t link_id, con
 int prune_segments(StateStore& store, int64_t link_id, const std::string& source_topic, int32_t partition,
                    TargetOffset target_log_start);
 
+// Per source topic of a link: how much of it the mapping covers.
+struct TopicMappingSummary {
+  std::string source_topic;
+  int partitions = 0;           // partitions with at least one row
+  int64_t rows = 0;
+  int64_t mapped_records = 0;   // sum of segment lengths
+  int64_t skipped_records = 0;
+  int64_t last_timestamp_ms = 0;  // newest record timestamp mapped
+};
+std::vector<TopicMappingSummary> mapping_summary(StateStore& store, int64_t link_id);
+
 std::vector<SkippedRecord> load_skipped(StateStore& store, int64_t link_id, const std::string& source_topic,
                                         int32_t partition);
 
