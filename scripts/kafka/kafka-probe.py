@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Readiness probe for a Kafka broker, speaking the Kafka wire protocol.
 
-    kafka-probe.py [--timeout SECONDS] [--wait SECONDS] HOST:PORT
+    kafka-probe.py [--timeout SECONDS] [--wait SECONDS] [--max-version N] HOST:PORT
 
 Sends ApiVersions (v0, which every broker answers) to learn the Metadata
 versions the broker accepts, then one Metadata request for no topics at the
@@ -159,11 +159,11 @@ def metadata_request(version):
     return body, flexible
 
 
-def probe(host, port, timeout):
+def probe(host, port, timeout, max_version=METADATA_MAX):
     with socket.create_connection((host, port), timeout=timeout) as sock:
         sock.settimeout(timeout)
         lo, hi = metadata_range(sock)
-        version = min(hi, METADATA_MAX)
+        version = min(hi, max_version)
         if version < max(lo, METADATA_MIN):
             raise ProbeError("no common Metadata version (broker %d..%d, "
                              "probe %d..%d)" % (lo, hi, METADATA_MIN,
@@ -200,6 +200,11 @@ def main():
                     help="socket timeout per attempt in seconds (default 2)")
     ap.add_argument("--wait", type=float, default=0.0,
                     help="keep retrying for up to this many seconds")
+    ap.add_argument("--max-version", type=int, default=METADATA_MAX,
+                    choices=range(METADATA_MIN, METADATA_MAX + 1),
+                    metavar="%d..%d" % (METADATA_MIN, METADATA_MAX),
+                    help="highest Metadata version to use (default %d)"
+                    % METADATA_MAX)
     args = ap.parse_args()
     try:
         host, port = parse_address(args.address)
@@ -210,7 +215,7 @@ def main():
     while True:
         try:
             cluster_id, brokers, controller, version = probe(
-                host, port, args.timeout)
+                host, port, args.timeout, args.max_version)
             if cluster_id and brokers:
                 print("cluster_id=%s brokers=%d controller=%d "
                       "metadata_version=%d" % (cluster_id, len(brokers),
