@@ -9,7 +9,7 @@
 
 namespace dr::test {
 
-// $DR_BIN_DIR/<name>; fails the test if DR_BIN_DIR is not set.
+// $DR_BIN_DIR/<name>, by default the build tree's tools/ directory.
 std::string tool_path(const std::string& name);
 
 struct RunResult {

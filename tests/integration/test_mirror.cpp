@@ -129,14 +129,16 @@ TEST_CASE("dr-mirror maps a compacted source topic with real gaps exactly") {
   dr::test::create_topic(primary, topic, 2,
                          {{"cleanup.policy", "compact"}, {"segment.ms", "100"}, {"min.cleanable.dirty.ratio", "0.01"},
                           {"delete.retention.ms", "0"}, {"min.compaction.lag.ms", "0"}});
-  // Rewrite the same 40 keys many times, in rounds, so segments roll and the cleaner removes old values.
+  // Rewrite the same keys many times, in rounds, so segments roll and the cleaner removes old values.
   for (int round = 0; round < 12; ++round) {
     std::vector<Record> batch;
     for (int k = 0; k < 80; ++k) {
       Record r;
       r.topic = topic;
       r.partition = k % 2;
-      r.key = fmt::format("k{}", k % 40);
+      // Most keys are rewritten every round (compacted away); every 10th is unique and survives,
+      // so the cleaned log keeps records with gaps between them.
+      r.key = k % 10 == 0 ? fmt::format("u{}-{}", round, k) : fmt::format("k{}", k % 40);
       r.value = fmt::format("round{}-k{}", round, k);
       r.headers = {{"round", std::to_string(round)}};
       batch.push_back(std::move(r));

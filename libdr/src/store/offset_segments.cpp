@@ -51,9 +51,12 @@ class SegmentWriter {
     // 2. A new run: keep only what lies beyond everything already mapped (earliest copy wins).
     last_row_.reset();
     last_row_.bind(1, link_id).bind(2, topic).bind(3, partition);
-    int64_t mapped_end = last_row_.step() ? last_row_.column_int(0) : INT64_MIN;
-    if (end <= mapped_end) return;
-    int64_t cut = std::max<int64_t>(0, mapped_end - s0);
+    int64_t cut = 0;
+    if (last_row_.step()) {
+      const int64_t mapped_end = last_row_.column_int(0);
+      if (end <= mapped_end) return;
+      cut = std::max<int64_t>(0, mapped_end - s0);
+    }
     insert_.reset();
     insert_.bind(1, link_id).bind(2, topic).bind(3, partition).bind(4, s0 + cut).bind(5, seg.target_start.value() + cut);
     insert_.bind(6, seg.length - cut).bind(7, cut == 0 ? seg.first_timestamp_ms : seg.last_timestamp_ms);
