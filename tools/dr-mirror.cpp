@@ -47,6 +47,8 @@ int main(int argc, char** argv) {
                "records that came from the target (active-active)");
   app.add_option("--replication-factor", o.replication_factor, "For target topics dr-mirror creates (-1: broker default)")->default_val(-1);
   app.add_option("--topic-refresh-ms", o.topic_refresh_ms, "How often new topics and partitions are picked up")->default_val(10000);
+  app.add_option("--prune-interval-ms", o.prune_interval_ms,
+                 "How often mapping rows are dropped whose records the target no longer holds")->default_val(300000);
   app.add_option("--unreachable-timeout-ms", o.unreachable_timeout_ms,
                  "Exit non-zero when a cluster stays unreachable this long")->default_val(120000);
   app.add_option("--shutdown-timeout-ms", o.shutdown_timeout_ms, "Bounded wait for in-flight records on stop")->default_val(30000);

@@ -424,6 +424,31 @@ std::map<std::string, TopicConfigValue> Admin::describe_topic_configs(const std:
   return out;
 }
 
+int64_t Admin::delete_records(const std::string& topic, int32_t partition, int64_t before_offset,
+                              std::chrono::milliseconds timeout) {
+  PartitionListHandle list{rd_kafka_topic_partition_list_new(1)};
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition)->offset =
+      before_offset < 0 ? RD_KAFKA_OFFSET_END : before_offset;
+  DeleteRecordsHandle req{rd_kafka_DeleteRecords_new(list.get())};
+  rd_kafka_DeleteRecords_t* arr[] = {req.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_DELETERECORDS, timeout);
+  rd_kafka_DeleteRecords(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_DELETERECORDS_RESULT, timeout);
+  ErrorContext ctx{.cluster = impl_->cluster, .topic = topic, .partition = partition};
+  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
+    ctx.kafka_error = rd_kafka_err2name(err);
+    throw Error(ErrorKind::kafka, fmt::format("delete records failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+  }
+  const rd_kafka_topic_partition_list_t* res =
+      rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev.get()));
+  if (!res || res->cnt != 1) throw Error(ErrorKind::kafka, "delete records: no result", ctx);
+  if (res->elems[0].err) {
+    ctx.kafka_error = rd_kafka_err2name(res->elems[0].err);
+    throw Error(ErrorKind::kafka, fmt::format("delete records failed: {}", rd_kafka_err2str(res->elems[0].err)), ctx);
+  }
+  return res->elems[0].offset;
+}
+
 void Admin::create_partitions(const std::string& topic, int total, std::chrono::milliseconds timeout) {
   char errstr[512];
   NewPartitionsHandle np{rd_kafka_NewPartitions_new(topic.c_str(), static_cast<size_t>(total), errstr, sizeof errstr)};

@@ -147,6 +147,7 @@ class Engine {
   void check_fence();
   void check_liveness(kafka::Admin& admin, std::optional<Clock::time_point>& down_since);
   void heartbeat(const char* status);
+  void prune_mapping();
   void log_progress();
 
   std::unique_ptr<kafka::Admin> source_admin_;
@@ -384,10 +385,15 @@ void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t t
     }
     if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC) {
       // The source topic grew (or is new) and the target has not caught up yet: ask for a sync.
+      // Once the topic sync has grown the target, refresh the producer's view of the topic.
       if (!unknown_since) unknown_since = Clock::now();
       engine_.sync_requested = true;
       if (Clock::now() - *unknown_since < milliseconds(3 * engine_.opt.topic_refresh_ms) + 30s && !engine_.stop) {
-        std::this_thread::sleep_for(200ms);
+        std::this_thread::sleep_for(500ms);
+        const rd_kafka_metadata_t* md = nullptr;
+        if (rd_kafka_metadata(engine_.producer.get(), 0, tracker.target_rkt(), &md, 5000) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+          rd_kafka_metadata_destroy(md);
+        }
         continue;
       }
     }
@@ -822,6 +828,23 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
   }
 }
 
+void Engine::prune_mapping() {
+  std::vector<store::TopicMapping> topics;
+  {
+    std::lock_guard lock(store_mu_);
+    topics = store::list_topics(*store_, link_.id);
+  }
+  int pruned = 0;
+  for (const auto& t : topics) {
+    for (int32_t p = 0; p < t.partitions; ++p) {
+      const int64_t log_start = target_admin_->watermarks(t.target_topic, p, kAdminTimeout).low;
+      std::lock_guard lock(store_mu_);
+      pruned += store::prune_segments(*store_, link_.id, t.source_topic, p, TargetOffset(log_start));
+    }
+  }
+  if (pruned > 0) dr::log::info("pruned {} mapping row(s) whose records are gone from the target", pruned);
+}
+
 void Engine::log_progress() {
   const uint64_t count = shared.mirrored.load();
   const double secs = std::chrono::duration<double>(Clock::now() - last_progress_at_).count();
@@ -857,6 +880,7 @@ MirrorSummary Engine::run() {
 
   MirrorSummary summary;
   auto last_sync = Clock::now(), last_fence = Clock::now(), last_liveness = Clock::now(), last_progress = Clock::now();
+  auto last_prune = Clock::now();
   std::optional<Clock::time_point> source_down, target_down;
   try {
     while (!stop) {
@@ -884,6 +908,15 @@ MirrorSummary Engine::run() {
           dr::log::warn("topic refresh failed: {}", e.what());
         }
         last_sync = Clock::now();
+      }
+      if (now - last_prune >= milliseconds(opt.prune_interval_ms)) {
+        try {
+          prune_mapping();
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::kafka) throw;
+          dr::log::warn("mapping prune skipped: {}", e.what());
+        }
+        last_prune = Clock::now();
       }
       if (now - last_progress >= kProgressEvery) {
         log_progress();
@@ -953,6 +986,7 @@ void validate_options(const MirrorOptions& o) {
   positive(o.commit_interval_ms, "--offset.commit.interval.ms");
   positive(o.checkpoint_interval_ms, "--checkpoint-interval-ms");
   positive(o.topic_refresh_ms, "--topic-refresh-ms");
+  positive(o.prune_interval_ms, "--prune-interval-ms");
   positive(o.unreachable_timeout_ms, "--unreachable-timeout-ms");
   positive(o.shutdown_timeout_ms, "--shutdown-timeout-ms");
   if (o.replication_factor == 0 || o.replication_factor < -1) {

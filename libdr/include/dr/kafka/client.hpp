@@ -141,6 +141,10 @@ class Admin {
   // The topic's configuration as the broker reports it.
   std::map<std::string, TopicConfigValue> describe_topic_configs(const std::string& topic,
                                                                  std::chrono::milliseconds timeout);
+  // Deletes the records of a partition below `before_offset` (-1: up to the end). Returns the new
+  // log start offset.
+  int64_t delete_records(const std::string& topic, int32_t partition, int64_t before_offset,
+                         std::chrono::milliseconds timeout);
   // Grows a topic to `total` partitions.
   void create_partitions(const std::string& topic, int total, std::chrono::milliseconds timeout);
   // Committed offsets of a consumer group (partitions without a commit are left out).

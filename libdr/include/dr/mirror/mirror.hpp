@@ -35,6 +35,7 @@ struct MirrorOptions {
   bool provenance = false;
   int replication_factor = -1;  // -1 = the target broker's default
   int64_t topic_refresh_ms = 10000;
+  int64_t prune_interval_ms = 300000;  // drop mapping rows whose records left the target log
   int64_t unreachable_timeout_ms = 120000;
   int64_t shutdown_timeout_ms = 30000;
 };
