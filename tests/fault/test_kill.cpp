@@ -24,6 +24,17 @@ namespace {
 
 constexpr int kPartitions = 6;
 
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t committed_total(const dr::test::Cluster& c, const std::string& group) {
+  dr::kafka::Admin admin(dr::test::client_config(c, dr::kafka::ClientRole::admin));
+  int64_t sum = 0;
+  for (const auto& g : admin.list_group_offsets(group, 10s)) sum += g.offset;
+  return sum;
+}
+
 int64_t total_end_offsets(const dr::test::Cluster& c, const std::string& topic) {
   dr::kafka::Admin admin(dr::test::client_config(c, dr::kafka::ClientRole::admin));
   int64_t sum = 0;
@@ -46,7 +57,7 @@ std::vector<Record> make_records(const std::string& topic, int n, int first_id) 
     r.key = fmt::format("k{}", id % 1000);
     r.value = fmt::format("id-{}|{}", id, std::string(400, static_cast<char>('a' + id % 26)));
     r.headers = {{"id", std::to_string(id)}};
-    r.timestamp_ms = 1'700'000'000'000 + id;
+    r.timestamp_ms = now_ms() - 3'600'000 + id % 1000;  // recent: retention must not delete the test data
     out.push_back(std::move(r));
   }
   return out;
@@ -136,8 +147,9 @@ TEST_CASE("kill -9 dr-mirror five times during a 200k-record mirror: nothing los
     REQUIRE_MESSAGE(mirror.running(), dr::test::read_file(log));
     mirror.kill9();
     const int64_t at_kill = total_end_offsets(standby, topic);
-    MESSAGE("round ", round, ": killed with ", at_kill, " records on the target");
-    if (at_kill < kRecords) ++killed_mid_stream;
+    const int64_t committed = committed_total(primary, topic + "-mirror");
+    MESSAGE("round ", round, ": killed with ", at_kill, " records on the target, source offsets committed up to ", committed);
+    if (committed < kRecords) ++killed_mid_stream;
   }
   CHECK(killed_mid_stream >= 3);
   auto args = args_for(cfg, state, topic);

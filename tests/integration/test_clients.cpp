@@ -22,7 +22,8 @@ std::vector<Record> sample_records(const std::string& topic, int n) {
     if (i % 7 != 0) r.key = "key-" + std::to_string(i);  // some null keys
     if (i % 11 != 0) r.value = "value-" + std::to_string(i) + std::string(static_cast<size_t>(i % 50), 'v');  // tombstones
     r.headers = {{"trace", "t" + std::to_string(i)}, {"dup", "1"}, {"dup", std::nullopt}};
-    r.timestamp_ms = 1'700'000'000'000 + i;
+    r.timestamp_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::system_clock::now().time_since_epoch()).count() - 60'000 + i;
     out.push_back(std::move(r));
   }
   return out;

@@ -62,6 +62,9 @@ TEST_CASE("dr-mirror copies 3 topics x 6 partitions record for record") {
   for (const auto& t : topics) dr::test::create_topic(primary, t, 6, {{"retention.ms", "604800000"}});
 
   constexpr int kRecords = 100'000;
+  const int64_t base_ms =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count() -
+      3'600'000;
   std::vector<Record> records;
   records.reserve(kRecords);
   for (int i = 0; i < kRecords; ++i) {
@@ -71,7 +74,7 @@ TEST_CASE("dr-mirror copies 3 topics x 6 partitions record for record") {
     if (i % 7 != 0) r.key = fmt::format("key-{}", i % 5000);                   // null keys too
     if (i % 13 != 0) r.value = fmt::format("value-{}-{}", i, std::string(static_cast<size_t>(i % 97), 'x'));  // tombstones
     if (i % 5 != 0) r.headers = {{"id", std::to_string(i)}, {"dup", "first"}, {"dup", std::nullopt}, {"dup", "third"}};
-    r.timestamp_ms = 1'600'000'000'000 + (i % 2 == 0 ? i : -i) * 17;  // explicit, not monotonic
+    r.timestamp_ms = base_ms + (i % 2 == 0 ? i : -i) * 17;  // explicit, not monotonic, within retention
     records.push_back(std::move(r));
   }
   dr::test::produce(primary, records);
