@@ -190,6 +190,18 @@ TEST_CASE("offset mapping: randomized histories against a brute-force oracle") {
   }
 }
 
+TEST_CASE("offset mapping: a clean restart continues the same row") {
+  auto store = dr::store::StateStore::open(":memory:");
+  const auto link = make_link(store);
+  dr::store::PartitionMappingUpdate first{"t", 1, {{SourceOffset(0), TargetOffset(10), 100, 5, 6}}, {}};
+  dr::store::persist_mapping(store, link.id, std::span(&first, 1));
+  dr::store::PartitionMappingUpdate second{"t", 1, {{SourceOffset(100), TargetOffset(110), 50, 7, 8}}, {}};
+  dr::store::persist_mapping(store, link.id, std::span(&second, 1));
+  auto rows = dr::store::load_segments(store, link.id, "t", 1);
+  REQUIRE(rows.size() == 1);
+  CHECK(rows[0] == OffsetSegment{SourceOffset(0), TargetOffset(10), 150, 5, 8});
+}
+
 TEST_CASE("offset mapping: a re-copied run keeps the earliest copy and one row per run") {
   auto store = dr::store::StateStore::open(":memory:");
   const auto link = make_link(store);

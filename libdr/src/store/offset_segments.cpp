@@ -25,7 +25,7 @@ class SegmentWriter {
                 "UPDATE offset_segments SET length=?5, last_timestamp_ms=?6 WHERE link_id=?1 AND source_topic=?2 AND "
                 "partition=?3 AND source_start=?4"),
         last_row_(db,
-                  "SELECT source_start + length FROM offset_segments WHERE link_id=?1 AND source_topic=?2 AND "
+                  "SELECT source_start, target_start, length FROM offset_segments WHERE link_id=?1 AND source_topic=?2 AND "
                   "partition=?3 ORDER BY source_start DESC LIMIT 1"),
         insert_(db,
                 "INSERT INTO offset_segments (link_id, source_topic, partition, source_start, target_start, length, "
@@ -53,9 +53,18 @@ class SegmentWriter {
     last_row_.bind(1, link_id).bind(2, topic).bind(3, partition);
     int64_t cut = 0;
     if (last_row_.step()) {
-      const int64_t mapped_end = last_row_.column_int(0);
+      const int64_t last_start = last_row_.column_int(0);
+      const int64_t last_length = last_row_.column_int(2);
+      const int64_t mapped_end = last_start + last_length;
       if (end <= mapped_end) return;
       cut = std::max<int64_t>(0, mapped_end - s0);
+      // 3. A run that continues the last row on both sides (a clean restart) extends that row.
+      if (s0 + cut == mapped_end && seg.target_start.value() + cut == last_row_.column_int(1) + last_length) {
+        extend_.reset();
+        extend_.bind(1, link_id).bind(2, topic).bind(3, partition).bind(4, last_start).bind(5, end - last_start);
+        extend_.bind(6, seg.last_timestamp_ms).run();
+        return;
+      }
     }
     insert_.reset();
     insert_.bind(1, link_id).bind(2, topic).bind(3, partition).bind(4, s0 + cut).bind(5, seg.target_start.value() + cut);

@@ -7,7 +7,8 @@
 //   2. Rows never overlap in source offsets, and target offsets increase with source offsets. When
 //      a restarted mirror copies records again (duplicates on the target), the earliest persisted
 //      copy keeps the mapping; only the new part of a run is added.
-//   3. A run that keeps growing stays one row: persisting an extended run updates its row.
+//   3. A run that keeps growing stays one row: persisting an extended run updates its row, and a
+//      run that continues the last row on both sides (a clean restart) extends it.
 #pragma once
 
 #include <cstdint>
