@@ -202,3 +202,51 @@ TEST_CASE("a record the target refuses: abort.on.send.failure decides, and nothi
     CHECK(skipped[0].error == "MSG_SIZE_TOO_LARGE");
   }
 }
+
+TEST_CASE("two dr-mirror processes share the partitions; a graceful hand-over copies nothing twice") {
+  const auto primary = dr::test::cluster("primary");
+  const auto standby = dr::test::cluster("standby");
+  dr::test::TempDir dir;
+  const std::string topic = dr::test::unique_topic("shared");
+  dr::test::create_topic(primary, topic, 6);
+  auto cfg = dr::test::write_mirror_configs(dir.path, primary, standby, topic + "-mirror");
+  const std::string state = dir.path + "/dr-state.db";
+  const std::string log_a = dir.path + "/a.log", log_b = dir.path + "/b.log";
+  auto args = base_args(cfg, state, topic);
+  dr::test::Background a("dr-mirror", args, log_a);
+  dr::test::Background b("dr-mirror", args, log_b);
+
+  std::vector<Record> records;
+  for (int32_t p = 0; p < 6; ++p) {
+    auto part = numbered(topic, p, 5000, fmt::format("p{}", p));
+    records.insert(records.end(), part.begin(), part.end());
+  }
+  dr::test::produce(primary, records);
+  // Both processes own partitions once the group settles.
+  REQUIRE_MESSAGE(eventually([&] {
+    return dr::test::read_file(log_a).find("assigned " + topic) != std::string::npos &&
+           dr::test::read_file(log_b).find("assigned " + topic) != std::string::npos;
+  }, 60s), dr::test::read_file(log_a) << dr::test::read_file(log_b));
+  // Stop one in the middle of the stream: it finishes, persists and commits what it owns, and the
+  // other takes its partitions over from exactly there.
+  a.terminate();
+  REQUIRE(a.wait(60s) == 0);
+  dr::test::produce(primary, numbered(topic, 0, 1000, "after"));
+  REQUIRE_MESSAGE(eventually([&] {
+    int64_t sum = 0;
+    for (int32_t p = 0; p < 6; ++p) sum += dr::test::end_offset(standby, topic, p);
+    return sum >= 31000;
+  }, 90s), dr::test::read_file(log_b));
+  std::this_thread::sleep_for(1s);
+  b.terminate();
+  REQUIRE(b.wait(60s) == 0);
+  for (int32_t p = 0; p < 6; ++p) {
+    auto source = dr::test::read_partition(primary, topic, p);
+    auto target = dr::test::read_partition(standby, topic, p);
+    CAPTURE(p);
+    REQUIRE(target.size() == source.size());  // nothing lost, nothing twice
+    for (size_t i = 0; i < source.size(); ++i) REQUIRE(*target[i].value == *source[i].value);
+    CHECK(rows_of(state, topic, p).size() == 1);
+  }
+  CHECK(dr::test::read_file(log_a).find("revoked") != std::string::npos);
+}
