@@ -162,6 +162,9 @@ TEST_CASE("dr-mirror maps a compacted source topic with real gaps exactly") {
   }
   MESSAGE("source partition 0 holds ", src.size(), " records below end offset ", dr::test::end_offset(primary, topic, 0));
 
+  // A target topic that does not compact on its own, so the test compares against a stable copy
+  // (dr-mirror would give a topic it creates the source's compaction settings).
+  dr::test::create_topic(standby, topic, 2);
   auto cfg = dr::test::write_mirror_configs(dir.path, primary, standby, topic + "-mirror");
   const std::string state = dir.path + "/dr-state.db";
   auto args = mirror_args(cfg, state, topic);
