@@ -60,7 +60,8 @@ CREATE TABLE skipped_records (
   PRIMARY KEY (link_id, source_topic, partition, source_offset)
 ) WITHOUT ROWID;
 
--- Committed offsets of source consumer groups, read by the mirror's checkpointer (bounded history).
+-- Committed offsets of source consumer groups, read by the mirror's checkpointer: a row when an
+-- offset changes (bounded history: 7 days, and always the newest row).
 CREATE TABLE group_checkpoints (
   link_id           INTEGER NOT NULL REFERENCES links(link_id),
   group_id          TEXT NOT NULL,
@@ -71,11 +72,22 @@ CREATE TABLE group_checkpoints (
   PRIMARY KEY (link_id, group_id, source_topic, partition, checkpoint_ms)
 ) WITHOUT ROWID;
 
+-- When the checkpointer last read each group's committed offsets (rows above change only when an
+-- offset moves, so this says how fresh they are).
+CREATE TABLE group_checkpoint_reads (
+  link_id           INTEGER NOT NULL REFERENCES links(link_id),
+  group_id          TEXT NOT NULL,
+  read_ms           INTEGER NOT NULL,
+  PRIMARY KEY (link_id, group_id)
+) WITHOUT ROWID;
+
 -- Audit of failovers and resyncs: who, when, options, full plan, result.
 CREATE TABLE failovers (
   failover_id       INTEGER PRIMARY KEY,
   link_id           INTEGER NOT NULL REFERENCES links(link_id),
   kind              TEXT NOT NULL CHECK (kind IN ('failover', 'resync')),
+  at_ms             INTEGER,        -- dr-failover --at
+  groups_pattern    TEXT,           -- dr-failover --groups
   started_ms        INTEGER NOT NULL,
   finished_ms       INTEGER,
   os_user           TEXT NOT NULL,

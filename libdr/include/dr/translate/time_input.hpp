@@ -1,0 +1,21 @@
+// Times operators type: ISO-8601 with a zone, epoch milliseconds, or relative to now.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+namespace dr::translate {
+
+// Parses "2026-11-21T04:03:00Z", "2026-11-21T12:03:00+08:00", "2026-11-21T04:03:00.250Z",
+// "1795259689964" (epoch ms) or "-5m" / "-90s" / "-2h" / "-1d" (relative to now_ms).
+// Throws dr::Error(bad_input) naming `flag`: no zone ("a time without a zone is ambiguous"),
+// malformed, or in the future (more than 1 s after now_ms).
+int64_t parse_time(std::string_view text, int64_t now_ms, const std::string& flag = "--at");
+
+// "2026-11-21T04:03:00.250Z"
+std::string format_time(int64_t epoch_ms);
+
+int64_t now_ms();
+
+}  // namespace dr::translate

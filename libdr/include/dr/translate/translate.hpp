@@ -1,0 +1,46 @@
+// Offset translation: where on the target a consumer should resume (pure functions).
+//
+// Invariant (tested against a brute-force oracle): the translated position never skips a mirrored
+// record whose source offset is at or after the committed offset. Duplicates come only from
+// checkpoint age, never from translation.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+
+#include "dr/store/offset_segments.hpp"
+
+namespace dr::translate {
+
+using store::OffsetSegment;
+
+enum class Precision {
+  exact,            // the first mirrored record at or after the committed offset; zero duplicates added
+  beyond_mirrored,  // the group had read records that never reached the target (lost: the RPO)
+  before_mapping,   // older than the oldest kept mapping row: the earliest target offset still held
+  no_mapping,       // nothing of this partition was ever mapped
+};
+const char* to_string(Precision p) noexcept;
+
+struct OffsetTranslation {
+  TargetOffset target;
+  Precision precision = Precision::exact;
+  // beyond_mirrored: source offsets the group had consumed past the last mirrored record (an upper
+  // bound of the records lost: compaction gaps count too).
+  int64_t unmirrored = 0;
+};
+
+// Translates a consumer's committed source offset (the next record it would read) through the
+// partition's mapping rows (sorted by source offset, as load_segments returns them).
+// `target_log_start`: the target partition's log start offset, if known (before_mapping answers it).
+OffsetTranslation translate_offset(std::span<const OffsetSegment> rows, SourceOffset committed,
+                                   std::optional<TargetOffset> target_log_start = std::nullopt);
+
+// Timestamp -> target offset from the mapping alone, for when the target cannot be asked: the start
+// of the first row whose first or last timestamp is at or after `timestamp_ms`. Approximate: rows
+// keep only those two timestamps, so this assumes timestamps rise with offsets (callers say so).
+// nullopt: every row is older.
+std::optional<TargetOffset> offset_for_time_from_mapping(std::span<const OffsetSegment> rows, int64_t timestamp_ms);
+
+}  // namespace dr::translate

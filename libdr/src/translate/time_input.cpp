@@ -1,0 +1,123 @@
+#include "dr/translate/time_input.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include <fmt/format.h>
+
+#include "dr/error.hpp"
+
+namespace dr::translate {
+
+namespace {
+
+bool all_digits(std::string_view s) {
+  if (s.empty()) return false;
+  for (char c : s) {
+    if (c < '0' || c > '9') return false;
+  }
+  return true;
+}
+
+int to_int(std::string_view s) {
+  int v = 0;
+  for (char c : s) v = v * 10 + (c - '0');
+  return v;
+}
+
+// Days since 1970-01-01 of a proleptic Gregorian date.
+int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+}  // namespace
+
+int64_t now_ms() {
+  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
+}
+
+int64_t parse_time(std::string_view text, int64_t now, const std::string& flag) {
+  auto bad = [&](const std::string& why) -> int64_t {
+    throw_bad_input(fmt::format("'{}': {}. Use ISO-8601 with a zone (2026-11-21T04:03:00Z, 2026-11-21T12:03:00+08:00), "
+                                "epoch milliseconds, or a relative time (-5m, -2h)",
+                                text, why),
+                    {.flag = flag});
+  };
+  int64_t result = 0;
+  if (!text.empty() && text[0] == '-') {
+    std::string_view num = text.substr(1, text.size() - 2);
+    if (text.size() < 3 || !all_digits(num)) return bad("not a relative time");
+    const int64_t n = to_int(num);
+    switch (text.back()) {
+      case 's': result = now - n * 1000; break;
+      case 'm': result = now - n * 60'000; break;
+      case 'h': result = now - n * 3'600'000; break;
+      case 'd': result = now - n * 86'400'000; break;
+      default: return bad("a relative time ends in s, m, h or d");
+    }
+    return result;
+  }
+  if (all_digits(text)) {
+    if (text.size() < 10 || text.size() > 15) return bad("epoch milliseconds have 10 to 15 digits");
+    result = 0;
+    for (char c : text) result = result * 10 + (c - '0');
+  } else {
+    // YYYY-MM-DDTHH:MM:SS[.fff](Z|+HH:MM|-HH:MM)
+    if (text.size() < 19 || text[4] != '-' || text[7] != '-' || (text[10] != 'T' && text[10] != ' ') || text[13] != ':' ||
+        text[16] != ':') {
+      return bad("not an ISO-8601 date and time");
+    }
+    auto field = [&](size_t pos, size_t len) -> int {
+      std::string_view f = text.substr(pos, len);
+      if (!all_digits(f)) bad("not an ISO-8601 date and time");
+      return to_int(f);
+    };
+    const int year = field(0, 4), month = field(5, 2), day = field(8, 2);
+    const int hour = field(11, 2), minute = field(14, 2), second = field(17, 2);
+    if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+      return bad("a field is out of range");
+    }
+    size_t pos = 19;
+    int millis = 0;
+    if (pos < text.size() && text[pos] == '.') {
+      size_t start = ++pos;
+      while (pos < text.size() && text[pos] >= '0' && text[pos] <= '9') ++pos;
+      std::string frac(text.substr(start, pos - start));
+      if (frac.empty()) return bad("empty fraction of a second");
+      frac = (frac + "00").substr(0, 3);
+      millis = to_int(frac);
+    }
+    std::string_view zone = text.substr(pos);
+    int64_t offset_min = 0;
+    if (zone == "Z" || zone == "z") {
+      offset_min = 0;
+    } else if (zone.size() == 6 && (zone[0] == '+' || zone[0] == '-') && zone[3] == ':' && all_digits(zone.substr(1, 2)) &&
+               all_digits(zone.substr(4, 2))) {
+      offset_min = to_int(zone.substr(1, 2)) * 60 + to_int(zone.substr(4, 2));
+      if (zone[0] == '-') offset_min = -offset_min;
+    } else if (zone.empty()) {
+      return bad("a time without a zone is ambiguous (add Z for UTC, or +HH:MM)");
+    } else {
+      return bad("unknown zone (use Z or +HH:MM)");
+    }
+    const int64_t days = days_from_civil(year, static_cast<unsigned>(month), static_cast<unsigned>(day));
+    result = ((days * 24 + hour) * 60 + minute) * 60'000 + static_cast<int64_t>(second) * 1000 + millis - offset_min * 60'000;
+  }
+  if (result > now + 1000) return bad(fmt::format("it is in the future (now is {})", format_time(now)));
+  return result;
+}
+
+std::string format_time(int64_t epoch_ms) {
+  std::time_t t = static_cast<std::time_t>(epoch_ms / 1000);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday, tm.tm_hour,
+                     tm.tm_min, tm.tm_sec, epoch_ms % 1000);
+}
+
+}  // namespace dr::translate
