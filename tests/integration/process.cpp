@@ -15,7 +15,7 @@ namespace dr::test {
 
 namespace {
 
-pid_t spawn(const std::string& path, const std::vector<std::string>& args, int out_fd) {
+pid_t spawn(const std::string& path, const std::vector<std::string>& args, int out_fd, int data_fd = -1) {
   std::vector<char*> argv;
   argv.push_back(const_cast<char*>(path.c_str()));
   for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
@@ -23,7 +23,7 @@ pid_t spawn(const std::string& path, const std::vector<std::string>& args, int o
   pid_t pid = fork();
   if (pid < 0) throw std::runtime_error("fork failed");
   if (pid == 0) {
-    dup2(out_fd, STDOUT_FILENO);
+    dup2(data_fd >= 0 ? data_fd : out_fd, STDOUT_FILENO);
     dup2(out_fd, STDERR_FILENO);
     int devnull = open("/dev/null", O_RDONLY);
     dup2(devnull, STDIN_FILENO);
@@ -51,11 +51,14 @@ std::string read_file(const std::string& path) {
 }
 
 RunResult run_tool(const std::string& name, const std::vector<std::string>& args, std::chrono::seconds timeout) {
-  char tmpl[] = "/tmp/dr-test-out-XXXXXX";
+  char tmpl[] = "/tmp/dr-test-err-XXXXXX";
+  char data_tmpl[] = "/tmp/dr-test-out-XXXXXX";
   int fd = mkstemp(tmpl);
-  if (fd < 0) throw std::runtime_error("mkstemp failed");
-  pid_t pid = spawn(tool_path(name), args, fd);
+  int data_fd = mkstemp(data_tmpl);
+  if (fd < 0 || data_fd < 0) throw std::runtime_error("mkstemp failed");
+  pid_t pid = spawn(tool_path(name), args, fd, data_fd);
   close(fd);
+  close(data_fd);
   RunResult r;
   auto deadline = std::chrono::steady_clock::now() + timeout;
   int status = 0;
@@ -73,8 +76,10 @@ RunResult run_tool(const std::string& name, const std::vector<std::string>& args
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
-  r.output = read_file(tmpl);
+  r.out = read_file(data_tmpl);
+  r.output = r.out + read_file(tmpl);  // data first, then diagnostics
   unlink(tmpl);
+  unlink(data_tmpl);
   return r;
 }
 

@@ -15,6 +15,7 @@ std::string tool_path(const std::string& name);
 struct RunResult {
   int exit_code = -1;  // -1: killed by a signal or timed out
   std::string output;  // stdout and stderr, interleaved
+  std::string out;     // stdout alone (data)
 };
 
 // Runs a tool to completion (killed after `timeout`).

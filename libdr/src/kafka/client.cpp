@@ -220,6 +220,13 @@ void Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
   if (err) throw Error(ErrorKind::kafka, "cannot assign partitions", kafka_context(impl_->cluster, err));
 }
 
+void Consumer::subscribe(const std::vector<std::string>& topics) {
+  PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()))};
+  for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
+  rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->rk.get(), list.get());
+  if (err) throw Error(ErrorKind::kafka, "cannot subscribe", kafka_context(impl_->cluster, err));
+}
+
 std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
   MessageHandle m{rd_kafka_consumer_poll(impl_->rk.get(), timeout_ms(timeout))};
   if (!m) return std::nullopt;
@@ -475,33 +482,13 @@ void Admin::create_partitions(const std::string& topic, int total, std::chrono::
 }
 
 std::vector<GroupOffset> Admin::list_group_offsets(const std::string& group, std::chrono::milliseconds timeout) {
-  Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
-      rd_kafka_ListConsumerGroupOffsets_new(group.c_str(), nullptr)};
-  rd_kafka_ListConsumerGroupOffsets_t* arr[] = {req.get()};
-  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, timeout);
-  rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
-  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout);
-  if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
-    throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, rd_kafka_event_error_string(ev.get())),
-                kafka_context(impl_->cluster, err));
+  std::map<std::string, std::string> errors;
+  auto all = list_group_offsets(std::vector<std::string>{group}, timeout, &errors);
+  if (!errors.empty()) {
+    throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, errors.begin()->second),
+                {.cluster = impl_->cluster});
   }
-  size_t cnt = 0;
-  const rd_kafka_group_result_t** groups =
-      rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev.get()), &cnt);
-  std::vector<GroupOffset> out;
-  for (size_t i = 0; i < cnt; ++i) {
-    if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(groups[i])) {
-      throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, rd_kafka_error_string(gerr)),
-                  kafka_context(impl_->cluster, rd_kafka_error_code(gerr)));
-    }
-    const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(groups[i]);
-    for (int j = 0; parts && j < parts->cnt; ++j) {
-      const auto& tp = parts->elems[j];
-      if (tp.err || tp.offset < 0) continue;
-      out.push_back({tp.topic, tp.partition, tp.offset});
-    }
-  }
-  return out;
+  return all[group];
 }
 
 std::vector<std::string> Admin::list_groups(std::chrono::milliseconds timeout) {
@@ -518,6 +505,188 @@ std::vector<std::string> Admin::list_groups(std::chrono::milliseconds timeout) {
   std::vector<std::string> out;
   for (size_t i = 0; i < cnt; ++i) out.emplace_back(rd_kafka_ConsumerGroupListing_group_id(groups[i]));
   std::sort(out.begin(), out.end());
+  return out;
+}
+
+namespace {
+
+// One admin request per item, all in flight at once, matched back by their opaque index.
+// A fresh queue per call, so a late answer to an abandoned call is never taken for this one's.
+template <typename Issue, typename Handle>
+void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_event_type_t type,
+                 std::chrono::milliseconds timeout, const std::string& cluster, Issue&& issue, Handle&& handle) {
+  constexpr size_t kMaxInFlight = 64;
+  QueueHandle owned_queue{rd_kafka_queue_new(rk)};
+  rd_kafka_queue_t* queue = owned_queue.get();
+  size_t next = 0, done = 0;
+  auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(1);
+  size_t in_flight = 0;
+  while (done < count) {
+    while (next < count && in_flight < kMaxInFlight) {
+      AdminOptionsHandle opts{rd_kafka_AdminOptions_new(rk, op)};
+      char errstr[256];
+      rd_kafka_AdminOptions_set_request_timeout(opts.get(), timeout_ms(timeout), errstr, sizeof errstr);
+      rd_kafka_AdminOptions_set_opaque(opts.get(), reinterpret_cast<void*>(next + 1));
+      issue(next, opts.get(), queue);
+      ++next;
+      ++in_flight;
+    }
+    if (std::chrono::steady_clock::now() > deadline) {
+      throw Error(ErrorKind::kafka, fmt::format("{} of {} admin requests unanswered", count - done, count),
+                  {.cluster = cluster, .kafka_error = "_TIMED_OUT"});
+    }
+    EventHandle ev{rd_kafka_queue_poll(queue, 100)};
+    if (!ev || rd_kafka_event_type(ev.get()) != type) continue;
+    const size_t index = reinterpret_cast<size_t>(rd_kafka_event_opaque(ev.get())) - 1;
+    handle(index, ev.get());
+    ++done;
+    --in_flight;
+  }
+}
+
+}  // namespace
+
+std::map<std::string, std::vector<GroupOffset>> Admin::list_group_offsets(const std::vector<std::string>& groups,
+                                                                          std::chrono::milliseconds timeout,
+                                                                          std::map<std::string, std::string>* errors) {
+  std::map<std::string, std::vector<GroupOffset>> out;
+  in_parallel(
+      impl_->rk.get(), groups.size(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
+      RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout, impl_->cluster,
+      [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+        Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
+            rd_kafka_ListConsumerGroupOffsets_new(groups[i].c_str(), nullptr)};
+        rd_kafka_ListConsumerGroupOffsets_t* arr[] = {req.get()};
+        rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
+      },
+      [&](size_t i, rd_kafka_event_t* ev) {
+        if (rd_kafka_event_error(ev)) {
+          if (errors) (*errors)[groups[i]] = rd_kafka_event_error_string(ev);
+          return;
+        }
+        size_t cnt = 0;
+        const rd_kafka_group_result_t** res =
+            rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+        auto& list = out[groups[i]];
+        for (size_t g = 0; g < cnt; ++g) {
+          if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
+            if (errors) (*errors)[groups[i]] = rd_kafka_error_string(gerr);
+            continue;
+          }
+          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
+          for (int j = 0; parts && j < parts->cnt; ++j) {
+            if (parts->elems[j].err || parts->elems[j].offset < 0) continue;
+            list.push_back({parts->elems[j].topic, parts->elems[j].partition, parts->elems[j].offset});
+          }
+        }
+      });
+  return out;
+}
+
+std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector<std::string>& groups,
+                                                               std::chrono::milliseconds timeout) {
+  std::map<std::string, GroupDescription> out;
+  constexpr size_t kBatch = 50;
+  const size_t batches = (groups.size() + kBatch - 1) / kBatch;
+  std::vector<std::vector<const char*>> names(batches);
+  for (size_t i = 0; i < groups.size(); ++i) names[i / kBatch].push_back(groups[i].c_str());
+  in_parallel(
+      impl_->rk.get(), batches, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
+      RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout, impl_->cluster,
+      [&](size_t b, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+        rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names[b].data(), names[b].size(), opts, q);
+      },
+      [&](size_t, rd_kafka_event_t* ev) {
+        if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev)) {
+          throw Error(ErrorKind::kafka, fmt::format("describe consumer groups failed: {}", rd_kafka_event_error_string(ev)),
+                      kafka_context(impl_->cluster, err));
+        }
+        size_t cnt = 0;
+        const rd_kafka_ConsumerGroupDescription_t** res =
+            rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
+        for (size_t g = 0; g < cnt; ++g) {
+          GroupDescription d;
+          if (const rd_kafka_error_t* gerr = rd_kafka_ConsumerGroupDescription_error(res[g])) {
+            if (rd_kafka_error_code(gerr) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
+              throw Error(ErrorKind::kafka,
+                          fmt::format("describe group '{}' failed: {}", rd_kafka_ConsumerGroupDescription_group_id(res[g]),
+                                      rd_kafka_error_string(gerr)),
+                          kafka_context(impl_->cluster, rd_kafka_error_code(gerr)));
+            }
+            d.state = "Dead";
+          } else {
+            d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(res[g]));
+            d.members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(res[g]));
+          }
+          out[rd_kafka_ConsumerGroupDescription_group_id(res[g])] = d;
+        }
+      });
+  return out;
+}
+
+std::map<std::string, std::string> Admin::alter_group_offsets(const std::map<std::string, std::vector<GroupOffset>>& offsets,
+                                                              std::chrono::milliseconds timeout) {
+  std::vector<const std::pair<const std::string, std::vector<GroupOffset>>*> items;
+  for (const auto& kv : offsets) items.push_back(&kv);
+  std::map<std::string, std::string> errors;
+  in_parallel(
+      impl_->rk.get(), items.size(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
+      RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, timeout, impl_->cluster,
+      [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+        PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(items[i]->second.size()))};
+        for (const GroupOffset& o : items[i]->second) {
+          rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+        }
+        Handle<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy> req{
+            rd_kafka_AlterConsumerGroupOffsets_new(items[i]->first.c_str(), list.get())};
+        rd_kafka_AlterConsumerGroupOffsets_t* arr[] = {req.get()};
+        rd_kafka_AlterConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
+      },
+      [&](size_t i, rd_kafka_event_t* ev) {
+        const std::string& group = items[i]->first;
+        if (rd_kafka_event_error(ev)) {
+          errors[group] = rd_kafka_event_error_string(ev);
+          return;
+        }
+        size_t cnt = 0;
+        const rd_kafka_group_result_t** res =
+            rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &cnt);
+        for (size_t g = 0; g < cnt; ++g) {
+          if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
+            errors[group] = rd_kafka_error_string(gerr);
+            continue;
+          }
+          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
+          for (int j = 0; parts && j < parts->cnt; ++j) {
+            if (parts->elems[j].err) {
+              errors[group] = fmt::format("{}/{}: {}", parts->elems[j].topic, parts->elems[j].partition,
+                                          rd_kafka_err2str(parts->elems[j].err));
+            }
+          }
+        }
+      });
+  return errors;
+}
+
+std::vector<int64_t> Admin::offsets_for_times(const std::string& topic, const std::vector<int32_t>& partitions,
+                                              int64_t timestamp_ms, std::chrono::milliseconds timeout) {
+  PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(partitions.size()))};
+  for (int32_t p : partitions) rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), p)->offset = timestamp_ms;
+  rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(impl_->rk.get(), list.get(), timeout_ms(timeout));
+  ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
+  if (err) {
+    ctx.kafka_error = rd_kafka_err2name(err);
+    throw Error(ErrorKind::kafka, fmt::format("offsets for time failed: {}", rd_kafka_err2str(err)), ctx);
+  }
+  std::vector<int64_t> out;
+  for (int i = 0; i < list->cnt; ++i) {
+    if (list->elems[i].err) {
+      ctx.partition = list->elems[i].partition;
+      ctx.kafka_error = rd_kafka_err2name(list->elems[i].err);
+      throw Error(ErrorKind::kafka, fmt::format("offsets for time failed: {}", rd_kafka_err2str(list->elems[i].err)), ctx);
+    }
+    out.push_back(list->elems[i].offset);
+  }
   return out;
 }
 

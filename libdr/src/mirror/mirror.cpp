@@ -20,6 +20,7 @@
 #include "dr/error.hpp"
 #include "dr/kafka/client.hpp"
 #include "dr/log.hpp"
+#include "dr/store/checkpoints.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/mirror_state.hpp"
 #include "dr/store/offset_segments.hpp"
@@ -148,11 +149,13 @@ class Engine {
   void check_liveness(kafka::Admin& admin, std::optional<Clock::time_point>& down_since);
   void heartbeat(const char* status);
   void prune_mapping();
+  void checkpoint_groups();
   void log_progress();
 
   std::unique_ptr<kafka::Admin> source_admin_;
   std::unique_ptr<kafka::Admin> target_admin_;
   std::optional<TopicSelector> selector_;
+  std::optional<std::regex> groups_;  // --groups; unset: every group but the mirror's own
   std::string source_alias_, target_alias_;
   std::optional<store::StateStore> store_;
   std::mutex store_mu_;
@@ -828,6 +831,35 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
   }
 }
 
+void Engine::checkpoint_groups() {
+  std::set<std::string> mirrored;
+  {
+    std::lock_guard lock(topics_mu_);
+    for (const auto& [source, target] : target_names_) mirrored.insert(source);
+  }
+  if (mirrored.empty()) return;
+  std::vector<std::string> groups;
+  for (const std::string& g : source_admin_->list_groups(kAdminTimeout)) {
+    if (g != group_id && (!groups_ || std::regex_match(g, *groups_))) groups.push_back(g);  // never the mirror's own
+  }
+  std::map<std::string, std::string> errors;
+  auto offsets = source_admin_->list_group_offsets(groups, kAdminTimeout, &errors);
+  const int64_t read_ms = wall_ms();
+  int recorded = 0;
+  for (const auto& [group, list] : offsets) {
+    std::vector<store::CommittedOffset> rows;
+    for (const auto& o : list) {
+      if (mirrored.count(o.topic)) rows.push_back({o.topic, o.partition, SourceOffset(o.offset)});
+    }
+    if (rows.empty()) continue;  // the group reads no mirrored topic
+    std::lock_guard lock(store_mu_);
+    store::record_checkpoints(*store_, link_.id, group, read_ms, rows);
+    ++recorded;
+  }
+  for (const auto& [group, why] : errors) dr::log::warn("checkpoint of group {} failed: {}", group, why);
+  dr::log::debug("checkpointed {} group(s)", recorded);
+}
+
 void Engine::prune_mapping() {
   std::vector<store::TopicMapping> topics;
   {
@@ -858,6 +890,7 @@ void Engine::log_progress() {
 MirrorSummary Engine::run() {
   build_configs();
   selector_.emplace(opt.include, opt.exclude);
+  if (!opt.groups.empty()) groups_.emplace(opt.groups);
   source_admin_ = std::make_unique<kafka::Admin>(source_config, source_label);
   target_admin_ = std::make_unique<kafka::Admin>(target_config, target_label);
   source_id = wait_for_cluster_id(*source_admin_);
@@ -881,6 +914,7 @@ MirrorSummary Engine::run() {
   MirrorSummary summary;
   auto last_sync = Clock::now(), last_fence = Clock::now(), last_liveness = Clock::now(), last_progress = Clock::now();
   auto last_prune = Clock::now();
+  auto last_checkpoint = Clock::time_point{};  // the first checkpoint right away
   std::optional<Clock::time_point> source_down, target_down;
   try {
     while (!stop) {
@@ -918,6 +952,15 @@ MirrorSummary Engine::run() {
         }
         last_prune = Clock::now();
       }
+      if (now - last_checkpoint >= milliseconds(opt.checkpoint_interval_ms)) {
+        try {
+          checkpoint_groups();
+        } catch (const Error& e) {
+          if (e.kind() != ErrorKind::kafka) throw;
+          dr::log::warn("group checkpoint skipped: {}", e.what());
+        }
+        last_checkpoint = Clock::now();
+      }
       if (now - last_progress >= kProgressEvery) {
         log_progress();
         last_progress = now;
@@ -930,6 +973,13 @@ MirrorSummary Engine::run() {
     }
   } catch (const Error& e) {
     fail(e);
+  }
+  if (!failed()) {
+    try {
+      checkpoint_groups();  // where the groups stood when the mirror stopped
+    } catch (const Error& e) {
+      dr::log::warn("final group checkpoint skipped: {}", e.what());
+    }
   }
   shutdown_deadline_ = Clock::now() + milliseconds(opt.shutdown_timeout_ms);
   stop = true;

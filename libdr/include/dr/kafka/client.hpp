@@ -77,7 +77,10 @@ class Consumer {
   Consumer(const Consumer&) = delete;
   Consumer& operator=(const Consumer&) = delete;
 
+  // Offsets: a real offset, -2 beginning, -1 end, -1000 the group's committed offset.
   void assign(const std::vector<TopicPartitionOffset>& partitions);
+  // Joins the group (group.id) and lets it assign partitions; a live member of the group.
+  void subscribe(const std::vector<std::string>& topics);
   // Next record, or nullopt when none arrived within the timeout. Reaching the end of a partition
   // is not an error. Throws dr::Error(kafka) on consume errors.
   std::optional<Record> poll(std::chrono::milliseconds timeout);
@@ -119,6 +122,11 @@ struct GroupOffset {
   int64_t offset = -1;  // the committed offset: the next record the group will read
 };
 
+struct GroupDescription {
+  std::string state;  // Empty, Stable, PreparingRebalance, CompletingRebalance, Dead, Unknown
+  int members = 0;
+};
+
 class Admin {
  public:
   // `label` names the cluster in logs and errors ("source cluster 'primary' (127.0.0.1:9092)");
@@ -149,8 +157,23 @@ class Admin {
   void create_partitions(const std::string& topic, int total, std::chrono::milliseconds timeout);
   // Committed offsets of a consumer group (partitions without a commit are left out).
   std::vector<GroupOffset> list_group_offsets(const std::string& group, std::chrono::milliseconds timeout);
+  // Committed offsets of many groups, requested in parallel. Groups that fail appear in `errors`.
+  std::map<std::string, std::vector<GroupOffset>> list_group_offsets(const std::vector<std::string>& groups,
+                                                                     std::chrono::milliseconds timeout,
+                                                                     std::map<std::string, std::string>* errors);
   // Ids of every consumer group the cluster knows.
   std::vector<std::string> list_groups(std::chrono::milliseconds timeout);
+  // State and member count of groups (a group the cluster does not know is "Dead" with 0 members).
+  std::map<std::string, GroupDescription> describe_groups(const std::vector<std::string>& groups,
+                                                          std::chrono::milliseconds timeout);
+  // Commits offsets for many groups, in parallel (one request per group). Returns the errors by
+  // group (empty: all committed). The groups must have no active members.
+  std::map<std::string, std::string> alter_group_offsets(const std::map<std::string, std::vector<GroupOffset>>& offsets,
+                                                         std::chrono::milliseconds timeout);
+  // For each partition, the first offset whose timestamp is at or after `timestamp_ms`, or -1 when
+  // every record is older (the caller then uses the end offset).
+  std::vector<int64_t> offsets_for_times(const std::string& topic, const std::vector<int32_t>& partitions,
+                                         int64_t timestamp_ms, std::chrono::milliseconds timeout);
   const std::string& label() const;
 
  private:

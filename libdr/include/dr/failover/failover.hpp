@@ -1,0 +1,86 @@
+// dr-failover: move consumer groups to the standby at a point in time.
+//
+// Plan (always; the default is a dry run): per group and partition, the translated last checkpoint,
+// the first target offset at or after the time, and the chosen offset: the earlier of the two
+// (unless time_only), so a lagging group never skips what it had not read. Execute: fence the link,
+// skip (or, all_or_nothing, refuse) groups with live members on the standby, commit the offsets in
+// parallel, read every one back, and write an audit row. Running it again with the same arguments
+// gives the same result.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "dr/translate/translate.hpp"
+
+namespace dr::failover {
+
+struct FailoverOptions {
+  std::string state_path;
+  std::string link;           // empty: the only link of the state file
+  std::string target_config;  // .properties of the standby (the link's target)
+  std::vector<std::string> overrides;  // -X key=value for the standby client
+  std::string at;             // the failover time, as typed (translate::parse_time)
+  std::string groups;         // regex of groups; empty: every checkpointed group
+  bool execute = false;
+  bool time_only = false;
+  bool all_or_nothing = false;
+  int64_t timeout_ms = 30000;
+  std::string command_line;   // for the audit row
+};
+
+struct PartitionPlan {
+  std::string source_topic;
+  std::string target_topic;
+  int32_t partition = 0;
+  int64_t checkpoint_offset = 0;  // source offset the group had committed
+  int64_t checkpoint_ms = 0;
+  translate::OffsetTranslation translated;  // that checkpoint on the target
+  int64_t time_offset = 0;        // first target offset at or after --at
+  bool time_from_mapping = false; // the standby's time index was not available
+  int64_t chosen = 0;             // the offset committed on the standby
+  const char* basis = "checkpoint";  // "checkpoint" or "time"
+  int64_t expected_duplicates = 0;   // records before the translated checkpoint the group reads again
+};
+
+enum class GroupStatus { planned, skipped_active, committed, verified, failed };
+const char* to_string(GroupStatus s) noexcept;
+
+struct GroupPlan {
+  std::string group;
+  int64_t read_ms = 0;  // when the checkpointer last read the group on the primary
+  std::vector<PartitionPlan> partitions;
+  std::string standby_state;  // the group's state on the standby (Empty, Dead, Stable, ...)
+  int standby_members = 0;
+  GroupStatus status = GroupStatus::planned;
+  std::string detail;  // why skipped or failed
+};
+
+enum class Outcome { planned, done, partial, refused };
+
+struct FailoverReport {
+  std::string link;
+  std::string source_cluster_id;
+  std::string target_cluster_id;
+  int64_t at_ms = 0;
+  bool executed = false;
+  bool repeated = false;  // the link was already failed over with the same arguments
+  std::vector<GroupPlan> groups;
+  std::vector<std::string> warnings;
+  Outcome outcome = Outcome::planned;
+  std::string summary;     // one line for people
+  int64_t audit_id = 0;
+  int64_t duration_ms = 0;
+};
+
+// Plans, and executes with options.execute. Throws dr::Error: bad_input (time, link, config,
+// state file), refused (wrong cluster, link failed over with other arguments, nothing to fail
+// over, active groups with all_or_nothing), kafka (standby unreachable). Partial success is a
+// report with outcome partial, not an exception.
+FailoverReport run_failover(const FailoverOptions& options);
+
+// The report as JSON (also what the audit row stores).
+std::string to_json(const FailoverReport& report);
+
+}  // namespace dr::failover

@@ -1,0 +1,341 @@
+#include "dr/failover/failover.hpp"
+
+#include <pwd.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <map>
+#include <regex>
+#include <set>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "dr/error.hpp"
+#include "dr/kafka/client.hpp"
+#include "dr/log.hpp"
+#include "dr/store/audit.hpp"
+#include "dr/store/mirror_state.hpp"
+#include "dr/translate/time_input.hpp"
+#include "dr/translate/translator.hpp"
+
+namespace dr::failover {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+std::string os_user() {
+  if (const char* u = std::getenv("USER"); u && *u) return u;
+  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
+  return std::to_string(getuid());
+}
+
+std::string host_name() {
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  return host;
+}
+
+nlohmann::json plan_json(const FailoverReport& r) {
+  nlohmann::json groups = nlohmann::json::array();
+  for (const GroupPlan& g : r.groups) {
+    nlohmann::json parts = nlohmann::json::array();
+    for (const PartitionPlan& p : g.partitions) {
+      parts.push_back({{"source_topic", p.source_topic},
+                       {"target_topic", p.target_topic},
+                       {"partition", p.partition},
+                       {"checkpoint_offset", p.checkpoint_offset},
+                       {"checkpoint_time", translate::format_time(p.checkpoint_ms)},
+                       {"translated_offset", p.translated.target.value()},
+                       {"translation", translate::to_string(p.translated.precision)},
+                       {"unmirrored_records", p.translated.unmirrored},
+                       {"time_offset", p.time_offset},
+                       {"time_from_state_file", p.time_from_mapping},
+                       {"chosen_offset", p.chosen},
+                       {"basis", p.basis},
+                       {"expected_duplicates", p.expected_duplicates}});
+    }
+    groups.push_back({{"group", g.group},
+                      {"checkpoint_read_time", translate::format_time(g.read_ms)},
+                      {"standby_state", g.standby_state},
+                      {"standby_members", g.standby_members},
+                      {"status", to_string(g.status)},
+                      {"detail", g.detail},
+                      {"partitions", std::move(parts)}});
+  }
+  const char* outcome = r.outcome == Outcome::planned ? "planned"
+                        : r.outcome == Outcome::done  ? "done"
+                        : r.outcome == Outcome::partial ? "partial"
+                                                        : "refused";
+  return {{"link", r.link},
+          {"source_cluster_id", r.source_cluster_id},
+          {"target_cluster_id", r.target_cluster_id},
+          {"at", translate::format_time(r.at_ms)},
+          {"at_ms", r.at_ms},
+          {"executed", r.executed},
+          {"repeated", r.repeated},
+          {"outcome", outcome},
+          {"summary", r.summary},
+          {"audit_id", r.audit_id},
+          {"duration_ms", r.duration_ms},
+          {"warnings", r.warnings},
+          {"groups", std::move(groups)}};
+}
+
+}  // namespace
+
+const char* to_string(GroupStatus s) noexcept {
+  switch (s) {
+    case GroupStatus::planned: return "planned";
+    case GroupStatus::skipped_active: return "skipped_active";
+    case GroupStatus::committed: return "committed";
+    case GroupStatus::verified: return "verified";
+    case GroupStatus::failed: return "failed";
+  }
+  return "?";
+}
+
+std::string to_json(const FailoverReport& report) { return plan_json(report).dump(2); }
+
+FailoverReport run_failover(const FailoverOptions& o) {
+  const auto started = Clock::now();
+  const auto timeout = std::chrono::milliseconds(o.timeout_ms);
+  FailoverReport report;
+  report.at_ms = translate::parse_time(o.at, translate::now_ms(), "--at");
+  std::optional<std::regex> pattern;
+  if (!o.groups.empty()) {
+    try {
+      pattern.emplace(o.groups);
+    } catch (const std::regex_error& e) {
+      throw_bad_input(fmt::format("invalid regular expression '{}': {}", o.groups, e.what()), {.flag = "--groups"});
+    }
+  }
+  if (o.target_config.empty()) throw_bad_input("required: the standby's client config", {.flag = "--target-config"});
+  kafka::ClientConfig config(kafka::ClientRole::admin);
+  config.apply_file(o.target_config);
+  for (const auto& x : o.overrides) config.apply_override(x);
+  for (const auto& w : config.warnings()) dr::log::warn("{}: {}", w.origin.to_string(), w.message);
+  if (!config.get("bootstrap.servers")) throw_bad_input("bootstrap.servers is required", {.file = o.target_config});
+
+  auto store = store::StateStore::open(o.state_path, {.create_if_missing = false});
+  store::Link link = translate::resolve_link(store, o.link);
+  report.link = link.name;
+  report.source_cluster_id = link.source_cluster_id;
+  report.target_cluster_id = link.target_cluster_id;
+
+  // The standby must be the link's target: a config pointing elsewhere is refused, not obeyed.
+  kafka::Admin standby(config, fmt::format("standby ({})", *config.get("bootstrap.servers")));
+  const std::string standby_id = standby.cluster_id(timeout);
+  if (standby_id != link.target_cluster_id) {
+    throw_refused(fmt::format("{} points at cluster {}, but link {} mirrors into cluster {} ({}): wrong config, nothing done",
+                              o.target_config, standby_id, link.name, link.target_cluster_id, link.target_alias),
+                  {.file = o.target_config, .cluster = standby_id});
+  }
+  if (link.state == store::LinkState::retired) {
+    throw_refused(fmt::format("link {} is retired", link.name), {.file = o.state_path});
+  }
+  if (link.state == store::LinkState::failed_over) {
+    auto last = store::last_failover(store, link.id);
+    if (!last || last->at_ms != report.at_ms || last->groups_pattern != o.groups) {
+      throw_refused(
+          fmt::format("link {} was already failed over{}: a second failover with other arguments could move groups "
+                      "twice. Repeat it with the same --at and --groups to re-apply it, or fail back with dr-resync",
+                      link.name,
+                      last ? fmt::format(" at {} (--groups '{}') by {} on {}", translate::format_time(*last->at_ms),
+                                         last->groups_pattern, last->os_user, last->host)
+                           : std::string()),
+          {.file = o.state_path});
+    }
+    report.repeated = true;
+  }
+
+  translate::Translator translator(store, link, &standby);
+  std::vector<std::string> groups;
+  for (const auto& g : translator.checkpointed_groups()) {
+    if (!pattern || std::regex_match(g, *pattern)) groups.push_back(g);
+  }
+  if (groups.empty()) {
+    throw_refused(fmt::format("no checkpointed consumer group{} on link {}: nothing can be failed over safely (dr-mirror "
+                              "checkpoints the groups selected by its --groups every --checkpoint-interval-ms)",
+                              pattern ? fmt::format(" matches '{}'", o.groups) : std::string(), link.name),
+                  {.file = o.state_path, .flag = pattern ? "--groups" : ""});
+  }
+  const int64_t oldest = translator.oldest_mapped_time();
+  if (oldest > 0 && report.at_ms < oldest) {
+    report.warnings.push_back(fmt::format("--at {} is before the oldest mirrored record ({}): groups resume at their "
+                                          "translated checkpoints or the start of the standby's data",
+                                          translate::format_time(report.at_ms), translate::format_time(oldest)));
+  }
+
+  // Per topic, the first target offset at or after --at.
+  std::map<std::string, std::vector<translate::TimeOffset>> by_time;
+  std::map<std::string, GroupPlan> plans;
+  for (const translate::TranslatedOffset& t : translator.translate_groups(groups)) {
+    auto it = by_time.find(t.source_topic);
+    if (it == by_time.end()) it = by_time.emplace(t.source_topic, translator.offsets_for_time(t.source_topic, report.at_ms)).first;
+    if (t.partition >= static_cast<int32_t>(it->second.size())) {
+      report.warnings.push_back(fmt::format("group {}: {}/{} has no partition on the standby; left out", t.group,
+                                            t.target_topic, t.partition));
+      continue;
+    }
+    const translate::TimeOffset& at = it->second[static_cast<size_t>(t.partition)];
+    PartitionPlan p;
+    p.source_topic = t.source_topic;
+    p.target_topic = t.target_topic;
+    p.partition = t.partition;
+    p.checkpoint_offset = t.source_offset;
+    p.checkpoint_ms = t.checkpoint_ms;
+    p.translated = t.translation;
+    p.time_offset = at.target_offset;
+    p.time_from_mapping = at.from_mapping;
+    const int64_t translated = t.translation.target.value();
+    if (o.time_only || at.target_offset < translated) {
+      p.chosen = at.target_offset;
+      p.basis = "time";
+    } else {
+      p.chosen = translated;
+    }
+    p.expected_duplicates = std::max<int64_t>(0, translated - p.chosen);
+    GroupPlan& g = plans[t.group];
+    g.group = t.group;
+    g.read_ms = std::max(g.read_ms, t.read_ms);
+    if (t.translation.precision == translate::Precision::beyond_mirrored) {
+      report.warnings.push_back(fmt::format("group {}: {}/{}: the group had read {} record(s) on the primary that never "
+                                            "reached the standby (lost with the primary)",
+                                            t.group, t.source_topic, t.partition, t.translation.unmirrored));
+    } else if (t.translation.precision != translate::Precision::exact) {
+      report.warnings.push_back(fmt::format("group {}: {}/{}: checkpoint {} translated as {}: resuming at the earliest "
+                                            "offset the standby holds",
+                                            t.group, t.source_topic, t.partition, t.source_offset,
+                                            translate::to_string(t.translation.precision)));
+    }
+    if (o.time_only && p.chosen > translated) {
+      report.warnings.push_back(fmt::format("group {}: {}/{}: --time-only skips {} record(s) the group had not read", t.group,
+                                            t.target_topic, t.partition, p.chosen - translated));
+    }
+    g.partitions.push_back(std::move(p));
+  }
+  for (auto& [name, g] : plans) {
+    if (report.at_ms > g.read_ms + 60'000) {
+      report.warnings.push_back(fmt::format("group {}: last checkpoint read {} s before --at; records it read after that are "
+                                            "delivered again",
+                                            name, (report.at_ms - g.read_ms) / 1000));
+    }
+  }
+
+  // Groups with live members on the standby are not touched (Kafka refuses, and so do we).
+  std::vector<std::string> names;
+  for (const auto& [name, g] : plans) names.push_back(name);
+  auto states = standby.describe_groups(names, timeout);
+  std::vector<std::string> active;
+  for (auto& [name, g] : plans) {
+    g.standby_state = states[name].state;
+    g.standby_members = states[name].members;
+    if (g.standby_members > 0 || (g.standby_state != "Empty" && g.standby_state != "Dead")) {
+      g.status = GroupStatus::skipped_active;
+      g.detail = fmt::format("{} member(s) active on the standby (state {}): stop them, then run again", g.standby_members,
+                             g.standby_state);
+      active.push_back(name);
+    }
+  }
+  for (auto& [name, g] : plans) report.groups.push_back(std::move(g));
+  if (!active.empty() && o.all_or_nothing) {
+    throw_refused(fmt::format("--all-or-nothing: group(s) with live members on the standby: {}; nothing done",
+                              fmt::join(active, ", ")));
+  }
+
+  int64_t partitions = 0, duplicates = 0;
+  for (const GroupPlan& g : report.groups) {
+    partitions += static_cast<int64_t>(g.partitions.size());
+    for (const auto& p : g.partitions) duplicates += p.expected_duplicates;
+  }
+  if (!o.execute) {
+    report.outcome = Outcome::planned;
+    report.summary = fmt::format("dry run: {} group(s), {} partition(s), {} expected duplicate(s){}; run with --execute to "
+                                 "apply",
+                                 report.groups.size(), partitions, duplicates,
+                                 active.empty() ? "" : fmt::format(", {} group(s) active on the standby would be skipped", active.size()));
+    report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+    return report;
+  }
+
+  // Execute. 1) fence the link: a running dr-mirror of it stops within seconds.
+  report.executed = true;
+  const int64_t epoch = store::fence_link(
+      store, link.id, fmt::format("dr-failover --at {} by {} on {}", translate::format_time(report.at_ms), os_user(), host_name()));
+  dr::log::info("link {} fenced (epoch {}); running mirrors of it stop within 2 s", link.name, epoch);
+  store::AuditRecord audit;
+  audit.link_id = link.id;
+  audit.kind = "failover";
+  audit.at_ms = report.at_ms;
+  audit.groups_pattern = o.groups;
+  audit.os_user = os_user();
+  audit.host = host_name();
+  audit.arguments = nlohmann::json{{"command_line", o.command_line}, {"at", o.at}, {"groups", o.groups},
+                                   {"time_only", o.time_only}, {"all_or_nothing", o.all_or_nothing},
+                                   {"target_config", o.target_config}}.dump();
+  audit.plan = plan_json(report).dump();
+  report.audit_id = store::begin_audit(store, audit);
+
+  // 2) commit, in parallel; 3) read back and verify.
+  std::map<std::string, std::vector<kafka::GroupOffset>> commits;
+  for (const GroupPlan& g : report.groups) {
+    if (g.status != GroupStatus::planned) continue;
+    auto& list = commits[g.group];
+    for (const auto& p : g.partitions) list.push_back({p.target_topic, p.partition, p.chosen});
+  }
+  auto commit_errors = standby.alter_group_offsets(commits, timeout);
+  std::vector<std::string> committed;
+  for (GroupPlan& g : report.groups) {
+    if (g.status != GroupStatus::planned) continue;
+    auto e = commit_errors.find(g.group);
+    if (e != commit_errors.end()) {
+      g.status = GroupStatus::failed;
+      g.detail = "commit failed: " + e->second;
+    } else {
+      g.status = GroupStatus::committed;
+      committed.push_back(g.group);
+    }
+  }
+  std::map<std::string, std::string> read_errors;
+  auto read_back = standby.list_group_offsets(committed, timeout, &read_errors);
+  for (GroupPlan& g : report.groups) {
+    if (g.status != GroupStatus::committed) continue;
+    if (auto e = read_errors.find(g.group); e != read_errors.end()) {
+      g.status = GroupStatus::failed;
+      g.detail = "read-back failed: " + e->second;
+      continue;
+    }
+    std::map<std::pair<std::string, int32_t>, int64_t> now;
+    for (const auto& r : read_back[g.group]) now[{r.topic, r.partition}] = r.offset;
+    g.status = GroupStatus::verified;
+    for (const auto& p : g.partitions) {
+      auto it = now.find({p.target_topic, p.partition});
+      if (it == now.end() || it->second != p.chosen) {
+        g.status = GroupStatus::failed;
+        g.detail = fmt::format("read-back of {}/{} gave {}, expected {}", p.target_topic, p.partition,
+                               it == now.end() ? std::string("nothing") : std::to_string(it->second), p.chosen);
+        break;
+      }
+    }
+  }
+  std::vector<std::string> failed, skipped;
+  size_t verified = 0;
+  for (const GroupPlan& g : report.groups) {
+    if (g.status == GroupStatus::verified) ++verified;
+    else if (g.status == GroupStatus::skipped_active) skipped.push_back(g.group);
+    else failed.push_back(g.group);
+  }
+  report.outcome = failed.empty() && skipped.empty() ? Outcome::done : Outcome::partial;
+  report.summary = fmt::format("{} of {} group(s) moved to {} and verified ({} partitions, {} expected duplicate(s))", verified,
+                               report.groups.size(), link.target_alias, partitions, duplicates);
+  if (!skipped.empty()) report.summary += fmt::format("; skipped, active on the standby: {}", fmt::join(skipped, ", "));
+  if (!failed.empty()) report.summary += fmt::format("; FAILED: {}", fmt::join(failed, ", "));
+  report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
+  store::finish_audit(store, report.audit_id, plan_json(report).dump(), report.outcome == Outcome::done ? "done" : "partial");
+  return report;
+}
+
+}  // namespace dr::failover

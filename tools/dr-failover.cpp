@@ -1,0 +1,75 @@
+// dr-failover: fail consumer groups over to the standby at a point in time.
+#include "dr/failover/failover.hpp"
+#include "dr/store/state_store.hpp"
+#include "dr/translate/time_input.hpp"
+#include "tool_main.hpp"
+
+namespace {
+
+void print_table(const dr::failover::FailoverReport& r) {
+  fmt::print("link {} ({} -> {}), failover at {}{}\n\n", r.link, r.source_cluster_id, r.target_cluster_id,
+             dr::translate::format_time(r.at_ms), r.repeated ? " (repeating the failover already done with these arguments)" : "");
+  fmt::print("{:<28} {:<32} {:>4} {:>12} {:>12} {:>12} {:>12} {:<10} {:>6}  {}\n", "GROUP", "TOPIC (standby)", "PART",
+             "CHECKPOINT", "TRANSLATED", "AT-TIME", "CHOSEN", "BASIS", "DUPS", "STATUS");
+  for (const auto& g : r.groups) {
+    for (const auto& p : g.partitions) {
+      fmt::print("{:<28} {:<32} {:>4} {:>12} {:>12} {:>12} {:>12} {:<10} {:>6}  {}\n", g.group, p.target_topic, p.partition,
+                 p.checkpoint_offset, p.translated.target.value(), p.time_offset, p.chosen, p.basis, p.expected_duplicates,
+                 dr::failover::to_string(g.status));
+    }
+    if (!g.detail.empty()) fmt::print("  {}: {}\n", g.group, g.detail);
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{
+      "Fail consumer groups over to the standby. For each group checkpointed by dr-mirror and each partition, the "
+      "plan shows the group's last checkpoint translated to the standby, the first standby offset at or after --at, "
+      "and the offset it will commit: the earlier of the two (so a lagging group never skips records it had not "
+      "read), or the time-based one with --time-only.\n\n"
+      "Without --execute nothing changes (dry run). With --execute it fences the link (a running dr-mirror of it "
+      "stops within seconds, and will not start again), skips groups that have live members on the standby (or "
+      "refuses all with --all-or-nothing), commits the offsets, reads every one back, and writes an audit row to the "
+      "state file. Running it again with the same arguments gives the same result. Works with the primary gone: it "
+      "reads only the state file and the standby.\n\n"
+      "Examples:\n"
+      "  dr-failover --state dr-state.db --target-config standby.properties --at 2026-11-21T04:03:00Z\n"
+      "  dr-failover --state dr-state.db --target-config standby.properties --at -5m --groups 'billing-.*' --execute\n"
+      "  dr-failover ... --at 1795233780000 --format json > plan.json\n",
+      "dr-failover"};
+  dr::failover::FailoverOptions o;
+  o.state_path = dr::store::StateStore::default_path();
+  std::string format = "table", log_level;
+  bool dry_run = false;
+  app.add_option("--state", o.state_path, "State file (default: $DR_STATE or ./dr-state.db)");
+  app.add_option("--link", o.link, "Link to fail over, e.g. primary->standby (default: the only link)");
+  app.add_option("--target-config", o.target_config, "Client .properties of the standby (the link's target)")->required();
+  app.add_option("-X", o.overrides, "Override a standby client property: -X key=value");
+  app.add_option("--at", o.at, "Failover time: ISO-8601 with a zone (2026-11-21T04:03:00Z), epoch ms, or relative (-5m)")->required();
+  app.add_option("--groups", o.groups, "Regex of consumer groups (default: every checkpointed group)");
+  app.add_flag("--dry-run", dry_run, "Only show the plan (the default)");
+  app.add_flag("--execute", o.execute, "Fence the link and commit the plan on the standby");
+  app.add_flag("--time-only", o.time_only, "Commit the time-based offsets even where that skips unread records");
+  app.add_flag("--all-or-nothing", o.all_or_nothing, "Refuse everything if any group has live members on the standby");
+  app.add_option("--timeout-ms", o.timeout_ms, "Per request to the standby")->default_val(30000);
+  app.add_option("--format", format, "Output: table or json")->check(CLI::IsMember({"table", "json"}))->default_val("table");
+  dr::tools::add_log_level(app, log_level);
+  app.footer("Exit codes: 0 done (or dry run); 1 partly done (the output names the groups skipped or failed) or a Kafka "
+             "failure; 2 bad input (time, link, config); 3 refused by a safety check (wrong cluster, link already failed "
+             "over with other arguments, no checkpoints, active groups with --all-or-nothing); nothing changed on 2 and 3.");
+
+  return dr::tools::run_tool(app, argc, argv, [&] {
+    dr::log::set_level(dr::log::parse_level(log_level));
+    if (dry_run && o.execute) dr::throw_bad_input("--dry-run and --execute exclude each other", {.flag = "--execute"});
+    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+    auto report = dr::failover::run_failover(o);
+    for (const auto& w : report.warnings) dr::log::warn("{}", w);
+    if (format == "json") fmt::print("{}\n", dr::failover::to_json(report));
+    else print_table(report);
+    if (format != "json") fmt::print("\n{}\n", report.summary);
+    else dr::log::info("{}", report.summary);
+    return report.outcome == dr::failover::Outcome::partial ? dr::exit_failure : dr::exit_ok;
+  });
+}
