@@ -1,6 +1,7 @@
 // dr-config: check and show Kafka client configs as kafka-dr reads them.
 #include <nlohmann/json.hpp>
 
+#include "dr/kafka/client.hpp"
 #include "dr/kafka/config.hpp"
 #include "tool_main.hpp"
 
@@ -15,7 +16,8 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  dr-config --config consumer.properties                 # check, print what was set\n"
       "  dr-config --config producer.properties -X linger.ms=20 --all   # every librdkafka setting\n"
-      "  dr-config --config consumer.properties --format json\n",
+      "  dr-config --config consumer.properties --format json\n"
+      "  dr-config --config standby.properties --ping             # is it up, and which cluster is it?\n",
       "dr-config"};
   std::vector<std::string> files;
   std::vector<std::string> overrides;
@@ -24,11 +26,13 @@ int main(int argc, char** argv) {
   std::string log_level;
   bool all = false;
   bool quiet = false;
+  bool ping = false;
   app.add_option("-c,--config", files, "A .properties file; repeat to layer several (later wins)");
   app.add_option("-X", overrides, "Override one property: -X key=value (repeatable; wins over files)");
   app.add_option("--role", role, "Client role the config is for")->check(CLI::IsMember({"consumer", "producer", "admin"}))->default_val("consumer");
   app.add_flag("--all", all, "Also list librdkafka's defaults");
   app.add_flag("-q,--quiet", quiet, "Only check; print nothing on success");
+  app.add_flag("--ping", ping, "Connect with the config and print the cluster id (exit 1 if no broker answers in 10 s)");
   app.add_option("--format", format, "Output: text or json")->check(CLI::IsMember({"text", "json"}))->default_val("text");
   dr::tools::add_log_level(app, log_level);
   app.footer(dr::tools::kExitCodesHelp);
@@ -41,6 +45,17 @@ int main(int argc, char** argv) {
     for (const auto& f : files) config.apply_file(f);
     for (const auto& x : overrides) config.apply_override(x);
     for (const auto& w : config.warnings()) dr::log::warn("{}: {}", w.origin.to_string(), w.message);
+    if (ping) {
+      dr::kafka::Admin admin(config);
+      const std::string id = admin.cluster_id(std::chrono::seconds(10));
+      const auto topics = admin.list_topics(std::chrono::seconds(10));
+      if (format == "json") {
+        fmt::print("{}\n", nlohmann::json{{"cluster_id", id}, {"topics", topics.size()}}.dump());
+      } else {
+        fmt::print("{}: cluster id {}, {} topics\n", dr::kafka::describe_cluster(config), id, topics.size());
+      }
+      return dr::exit_ok;
+    }
     if (quiet) return dr::exit_ok;
     auto entries = dr::kafka::dump_config(config, all);
     if (format == "json") {

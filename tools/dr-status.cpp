@@ -1,12 +1,16 @@
 // dr-status: what the state file knows: links, their state and epoch, running mirrors, the mapping.
 #include <chrono>
+#include <map>
 
 #include <nlohmann/json.hpp>
 
+#include "dr/store/audit.hpp"
+#include "dr/store/checkpoints.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/mirror_state.hpp"
 #include "dr/store/offset_segments.hpp"
 #include "dr/store/state_store.hpp"
+#include "dr/translate/time_input.hpp"
 #include "tool_main.hpp"
 
 namespace {
@@ -70,6 +74,25 @@ int main(int argc, char** argv) {
         jl["mirrors"].push_back({{"instance", i.instance_id}, {"host", i.host}, {"pid", i.pid}, {"status", i.status},
                                  {"heartbeat_ms", i.heartbeat_ms}, {"started_ms", i.started_ms}});
         text += fmt::format("  mirror {} pid {}: {}, last heartbeat {}\n", i.host, i.pid, i.status, age(i.heartbeat_ms));
+      }
+      auto checkpoints = dr::store::latest_checkpoints(store, l.id);
+      std::map<std::string, int64_t> group_read;
+      for (const auto& c : checkpoints) group_read[c.group_id] = std::max(group_read[c.group_id], c.read_ms);
+      jl["checkpointed_groups"] = nlohmann::json::array();
+      for (const auto& [g, read] : group_read) jl["checkpointed_groups"].push_back({{"group", g}, {"read_ms", read}});
+      if (group_read.empty()) {
+        text += "  checkpoints: none (dr-mirror checkpoints the groups its --groups selects)\n";
+      } else {
+        int64_t newest = 0;
+        for (const auto& [g, read] : group_read) newest = std::max(newest, read);
+        text += fmt::format("  checkpoints: {} group(s), newest read {}\n", group_read.size(), age(newest));
+      }
+      if (auto f = dr::store::last_failover(store, l.id)) {
+        jl["last_failover"] = {{"id", f->id}, {"at_ms", f->at_ms.value_or(0)}, {"by", f->os_user}, {"host", f->host},
+                               {"started_ms", f->started_ms}, {"outcome", f->outcome}};
+        text += fmt::format("  last failover: #{} --at {} by {}@{}, {}, outcome {}\n", f->id,
+                            dr::translate::format_time(f->at_ms.value_or(0)), f->os_user,
+                            f->host, age(f->started_ms), f->outcome.empty() ? "unfinished" : f->outcome);
       }
       auto topics = dr::store::mapping_summary(store, l.id);
       if (!topics.empty()) text += fmt::format("  {:<40} {:>10} {:>12} {:>8} {:>8}  {}\n", "TOPIC", "PARTITIONS", "MAPPED", "ROWS", "SKIPPED", "NEWEST RECORD");

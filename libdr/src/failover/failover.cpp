@@ -205,7 +205,9 @@ FailoverReport run_failover(const FailoverOptions& o) {
       report.warnings.push_back(fmt::format("group {}: {}/{}: the group had read {} record(s) on the primary that never "
                                             "reached the standby (lost with the primary)",
                                             t.group, t.source_topic, t.partition, t.translation.unmirrored));
-    } else if (t.translation.precision != translate::Precision::exact) {
+    } else if (t.translation.precision != translate::Precision::exact &&
+               !(t.translation.precision == translate::Precision::no_mapping && t.source_offset == 0)) {
+      // (a group that had read nothing of a partition nothing was mirrored from needs no warning)
       report.warnings.push_back(fmt::format("group {}: {}/{}: checkpoint {} translated as {}: resuming at the earliest "
                                             "offset the standby holds",
                                             t.group, t.source_topic, t.partition, t.source_offset,

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <mutex>
+#include <thread>
 
 #include <fmt/format.h>
 
@@ -546,125 +547,169 @@ void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_
 
 }  // namespace
 
+namespace {
+
+// Group coordinator errors that clear up by themselves (a fresh cluster creating __consumer_offsets,
+// a coordinator moving): the request is sent again.
+bool coordinator_retriable(rd_kafka_resp_err_t err) {
+  return err == RD_KAFKA_RESP_ERR_NOT_COORDINATOR || err == RD_KAFKA_RESP_ERR_COORDINATOR_NOT_AVAILABLE ||
+         err == RD_KAFKA_RESP_ERR_COORDINATOR_LOAD_IN_PROGRESS || err == RD_KAFKA_RESP_ERR__TIMED_OUT_QUEUE;
+}
+
+// Runs `attempt` on the pending groups until none fails with a retriable error or time is up.
+// `attempt` returns the groups to try again.
+template <typename Attempt>
+void with_coordinator_retries(std::vector<std::string> pending, std::chrono::milliseconds timeout, Attempt&& attempt) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  for (;;) {
+    pending = attempt(pending, std::chrono::steady_clock::now() >= deadline);
+    if (pending.empty()) return;
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+  }
+}
+
+}  // namespace
+
 std::map<std::string, std::vector<GroupOffset>> Admin::list_group_offsets(const std::vector<std::string>& groups,
                                                                           std::chrono::milliseconds timeout,
                                                                           std::map<std::string, std::string>* errors) {
   std::map<std::string, std::vector<GroupOffset>> out;
-  in_parallel(
-      impl_->rk.get(), groups.size(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS,
-      RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT, timeout, impl_->cluster,
-      [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
-        Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
-            rd_kafka_ListConsumerGroupOffsets_new(groups[i].c_str(), nullptr)};
-        rd_kafka_ListConsumerGroupOffsets_t* arr[] = {req.get()};
-        rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
-      },
-      [&](size_t i, rd_kafka_event_t* ev) {
-        if (rd_kafka_event_error(ev)) {
-          if (errors) (*errors)[groups[i]] = rd_kafka_event_error_string(ev);
-          return;
-        }
-        size_t cnt = 0;
-        const rd_kafka_group_result_t** res =
-            rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
-        auto& list = out[groups[i]];
-        for (size_t g = 0; g < cnt; ++g) {
-          if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
-            if (errors) (*errors)[groups[i]] = rd_kafka_error_string(gerr);
-            continue;
+  with_coordinator_retries(groups, timeout, [&](const std::vector<std::string>& batch, bool last_try) {
+    std::vector<std::string> again;
+    in_parallel(
+        impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
+        timeout, impl_->cluster,
+        [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+          Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
+              rd_kafka_ListConsumerGroupOffsets_new(batch[i].c_str(), nullptr)};
+          rd_kafka_ListConsumerGroupOffsets_t* arr[] = {req.get()};
+          rd_kafka_ListConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
+        },
+        [&](size_t i, rd_kafka_event_t* ev) {
+          const std::string& group = batch[i];
+          auto fail = [&](rd_kafka_resp_err_t err, const std::string& why) {
+            if (coordinator_retriable(err) && !last_try) again.push_back(group);
+            else if (errors) (*errors)[group] = why;
+          };
+          if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev)) return fail(err, rd_kafka_event_error_string(ev));
+          size_t cnt = 0;
+          const rd_kafka_group_result_t** res =
+              rd_kafka_ListConsumerGroupOffsets_result_groups(rd_kafka_event_ListConsumerGroupOffsets_result(ev), &cnt);
+          std::vector<GroupOffset> list;
+          for (size_t g = 0; g < cnt; ++g) {
+            if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
+              return fail(rd_kafka_error_code(gerr), rd_kafka_error_string(gerr));
+            }
+            const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
+            for (int j = 0; parts && j < parts->cnt; ++j) {
+              if (parts->elems[j].err || parts->elems[j].offset < 0) continue;
+              list.push_back({parts->elems[j].topic, parts->elems[j].partition, parts->elems[j].offset});
+            }
           }
-          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
-          for (int j = 0; parts && j < parts->cnt; ++j) {
-            if (parts->elems[j].err || parts->elems[j].offset < 0) continue;
-            list.push_back({parts->elems[j].topic, parts->elems[j].partition, parts->elems[j].offset});
-          }
-        }
-      });
+          out[group] = std::move(list);
+        });
+    return again;
+  });
   return out;
 }
 
 std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector<std::string>& groups,
                                                                std::chrono::milliseconds timeout) {
   std::map<std::string, GroupDescription> out;
-  constexpr size_t kBatch = 50;
-  const size_t batches = (groups.size() + kBatch - 1) / kBatch;
-  std::vector<std::vector<const char*>> names(batches);
-  for (size_t i = 0; i < groups.size(); ++i) names[i / kBatch].push_back(groups[i].c_str());
-  in_parallel(
-      impl_->rk.get(), batches, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS,
-      RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout, impl_->cluster,
-      [&](size_t b, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
-        rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names[b].data(), names[b].size(), opts, q);
-      },
-      [&](size_t, rd_kafka_event_t* ev) {
-        if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev)) {
-          throw Error(ErrorKind::kafka, fmt::format("describe consumer groups failed: {}", rd_kafka_event_error_string(ev)),
-                      kafka_context(impl_->cluster, err));
-        }
-        size_t cnt = 0;
-        const rd_kafka_ConsumerGroupDescription_t** res =
-            rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
-        for (size_t g = 0; g < cnt; ++g) {
-          GroupDescription d;
-          if (const rd_kafka_error_t* gerr = rd_kafka_ConsumerGroupDescription_error(res[g])) {
-            if (rd_kafka_error_code(gerr) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
-              throw Error(ErrorKind::kafka,
-                          fmt::format("describe group '{}' failed: {}", rd_kafka_ConsumerGroupDescription_group_id(res[g]),
-                                      rd_kafka_error_string(gerr)),
-                          kafka_context(impl_->cluster, rd_kafka_error_code(gerr)));
+  with_coordinator_retries(groups, timeout, [&](const std::vector<std::string>& pending, bool last_try) {
+    std::vector<std::string> again;
+    constexpr size_t kBatch = 50;
+    const size_t batches = (pending.size() + kBatch - 1) / kBatch;
+    std::vector<std::vector<const char*>> names(batches);
+    for (size_t i = 0; i < pending.size(); ++i) names[i / kBatch].push_back(pending[i].c_str());
+    in_parallel(
+        impl_->rk.get(), batches, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout,
+        impl_->cluster,
+        [&](size_t b, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+          rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names[b].data(), names[b].size(), opts, q);
+        },
+        [&](size_t b, rd_kafka_event_t* ev) {
+          if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev)) {
+            if (coordinator_retriable(err) && !last_try) {
+              again.insert(again.end(), names[b].begin(), names[b].end());
+              return;
             }
-            d.state = "Dead";
-          } else {
-            d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(res[g]));
-            d.members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(res[g]));
+            throw Error(ErrorKind::kafka, fmt::format("describe consumer groups failed: {}", rd_kafka_event_error_string(ev)),
+                        kafka_context(impl_->cluster, err));
           }
-          out[rd_kafka_ConsumerGroupDescription_group_id(res[g])] = d;
-        }
-      });
+          size_t cnt = 0;
+          const rd_kafka_ConsumerGroupDescription_t** res =
+              rd_kafka_DescribeConsumerGroups_result_groups(rd_kafka_event_DescribeConsumerGroups_result(ev), &cnt);
+          for (size_t g = 0; g < cnt; ++g) {
+            const char* id = rd_kafka_ConsumerGroupDescription_group_id(res[g]);
+            GroupDescription d;
+            if (const rd_kafka_error_t* gerr = rd_kafka_ConsumerGroupDescription_error(res[g])) {
+              const rd_kafka_resp_err_t code = rd_kafka_error_code(gerr);
+              if (coordinator_retriable(code) && !last_try) {
+                again.emplace_back(id);
+                continue;
+              }
+              if (code != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
+                throw Error(ErrorKind::kafka, fmt::format("describe group '{}' failed: {}", id, rd_kafka_error_string(gerr)),
+                            kafka_context(impl_->cluster, code));
+              }
+              d.state = "Dead";
+            } else {
+              d.state = rd_kafka_consumer_group_state_name(rd_kafka_ConsumerGroupDescription_state(res[g]));
+              d.members = static_cast<int>(rd_kafka_ConsumerGroupDescription_member_count(res[g]));
+            }
+            out[id] = d;
+          }
+        });
+    return again;
+  });
   return out;
 }
 
 std::map<std::string, std::string> Admin::alter_group_offsets(const std::map<std::string, std::vector<GroupOffset>>& offsets,
                                                               std::chrono::milliseconds timeout) {
-  std::vector<const std::pair<const std::string, std::vector<GroupOffset>>*> items;
-  for (const auto& kv : offsets) items.push_back(&kv);
   std::map<std::string, std::string> errors;
-  in_parallel(
-      impl_->rk.get(), items.size(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS,
-      RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT, timeout, impl_->cluster,
-      [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
-        PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(items[i]->second.size()))};
-        for (const GroupOffset& o : items[i]->second) {
-          rd_kafka_topic_partition_list_add(list.get(), o.topic.c_str(), o.partition)->offset = o.offset;
-        }
-        Handle<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy> req{
-            rd_kafka_AlterConsumerGroupOffsets_new(items[i]->first.c_str(), list.get())};
-        rd_kafka_AlterConsumerGroupOffsets_t* arr[] = {req.get()};
-        rd_kafka_AlterConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
-      },
-      [&](size_t i, rd_kafka_event_t* ev) {
-        const std::string& group = items[i]->first;
-        if (rd_kafka_event_error(ev)) {
-          errors[group] = rd_kafka_event_error_string(ev);
-          return;
-        }
-        size_t cnt = 0;
-        const rd_kafka_group_result_t** res =
-            rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &cnt);
-        for (size_t g = 0; g < cnt; ++g) {
-          if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
-            errors[group] = rd_kafka_error_string(gerr);
-            continue;
-          }
-          const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
-          for (int j = 0; parts && j < parts->cnt; ++j) {
-            if (parts->elems[j].err) {
-              errors[group] = fmt::format("{}/{}: {}", parts->elems[j].topic, parts->elems[j].partition,
-                                          rd_kafka_err2str(parts->elems[j].err));
+  std::vector<std::string> all;
+  for (const auto& [group, list] : offsets) all.push_back(group);
+  with_coordinator_retries(all, timeout, [&](const std::vector<std::string>& batch, bool last_try) {
+    std::vector<std::string> again;
+    in_parallel(
+        impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
+        timeout, impl_->cluster,
+        [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
+          const auto& list = offsets.at(batch[i]);
+          PartitionListHandle parts{rd_kafka_topic_partition_list_new(static_cast<int>(list.size()))};
+          for (const GroupOffset& o : list) rd_kafka_topic_partition_list_add(parts.get(), o.topic.c_str(), o.partition)->offset = o.offset;
+          Handle<rd_kafka_AlterConsumerGroupOffsets_t, rd_kafka_AlterConsumerGroupOffsets_destroy> req{
+              rd_kafka_AlterConsumerGroupOffsets_new(batch[i].c_str(), parts.get())};
+          rd_kafka_AlterConsumerGroupOffsets_t* arr[] = {req.get()};
+          rd_kafka_AlterConsumerGroupOffsets(impl_->rk.get(), arr, 1, opts, q);
+        },
+        [&](size_t i, rd_kafka_event_t* ev) {
+          const std::string& group = batch[i];
+          auto fail = [&](rd_kafka_resp_err_t err, const std::string& why) {
+            if (coordinator_retriable(err) && !last_try) again.push_back(group);
+            else errors[group] = why;
+          };
+          if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev)) return fail(err, rd_kafka_event_error_string(ev));
+          size_t cnt = 0;
+          const rd_kafka_group_result_t** res =
+              rd_kafka_AlterConsumerGroupOffsets_result_groups(rd_kafka_event_AlterConsumerGroupOffsets_result(ev), &cnt);
+          for (size_t g = 0; g < cnt; ++g) {
+            if (const rd_kafka_error_t* gerr = rd_kafka_group_result_error(res[g])) {
+              return fail(rd_kafka_error_code(gerr), rd_kafka_error_string(gerr));
+            }
+            const rd_kafka_topic_partition_list_t* parts = rd_kafka_group_result_partitions(res[g]);
+            for (int j = 0; parts && j < parts->cnt; ++j) {
+              if (parts->elems[j].err) {
+                return fail(parts->elems[j].err, fmt::format("{}/{}: {}", parts->elems[j].topic, parts->elems[j].partition,
+                                                             rd_kafka_err2str(parts->elems[j].err)));
+              }
             }
           }
-        }
-      });
+        });
+    return again;
+  });
   return errors;
 }
 

@@ -38,7 +38,6 @@ using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
 constexpr const char* kProvenanceHeader = "kafka-dr.source-cluster";
-constexpr auto kFenceCheckEvery = 2s;
 constexpr auto kLivenessEvery = 5s;
 constexpr auto kProgressEvery = 10s;
 constexpr auto kAdminTimeout = 15s;
@@ -173,6 +172,7 @@ class Engine {
   std::map<std::pair<std::string, int32_t>, int64_t> end_offsets_at_start_;
   std::thread producer_poller_;
   std::atomic<bool> producer_poller_stop_{false};
+  std::thread fence_watcher_;  // checks the link and heartbeats, independent of slow Kafka calls
   std::vector<std::unique_ptr<Stream>> streams_;
   std::mutex fatal_mu_;
   std::optional<Error> fatal_;
@@ -524,6 +524,7 @@ Engine::Engine(const MirrorOptions& options) : opt(options) {
 
 Engine::~Engine() {
   stop = true;
+  if (fence_watcher_.joinable()) fence_watcher_.join();
   for (auto& s : streams_) s->join();
   stop_producer();
   for (auto& s : streams_) s->release_trackers();
@@ -910,9 +911,22 @@ MirrorSummary Engine::run() {
   for (int i = 0; i < opt.num_streams; ++i) streams_.push_back(std::make_unique<Stream>(*this, i));
   for (auto& s : streams_) s->start();
   heartbeat("running");
+  // A failover fences the link: notice it within seconds, whatever the clusters are doing.
+  fence_watcher_ = std::thread([this] {
+    while (!stop) {
+      for (int i = 0; i < 20 && !stop; ++i) std::this_thread::sleep_for(100ms);
+      if (stop) break;
+      try {
+        check_fence();
+        heartbeat("running");
+      } catch (const Error& e) {
+        fail(e);
+      }
+    }
+  });
 
   MirrorSummary summary;
-  auto last_sync = Clock::now(), last_fence = Clock::now(), last_liveness = Clock::now(), last_progress = Clock::now();
+  auto last_sync = Clock::now(), last_liveness = Clock::now(), last_progress = Clock::now();
   auto last_prune = Clock::now();
   auto last_checkpoint = Clock::time_point{};  // the first checkpoint right away
   std::optional<Clock::time_point> source_down, target_down;
@@ -924,16 +938,12 @@ MirrorSummary Engine::run() {
         break;
       }
       const auto now = Clock::now();
-      if (now - last_fence >= kFenceCheckEvery) {
-        check_fence();
-        heartbeat("running");
-        last_fence = now;
-      }
       if (now - last_liveness >= kLivenessEvery) {
         check_liveness(*source_admin_, source_down);
         check_liveness(*target_admin_, target_down);
         last_liveness = Clock::now();
       }
+      if (source_down || target_down) continue;  // no slow calls to a cluster that does not answer
       if (sync_requested.exchange(false) || now - last_sync >= milliseconds(opt.topic_refresh_ms)) {
         try {
           sync_topics();
@@ -974,7 +984,7 @@ MirrorSummary Engine::run() {
   } catch (const Error& e) {
     fail(e);
   }
-  if (!failed()) {
+  if (!failed() && !source_down) {
     try {
       checkpoint_groups();  // where the groups stood when the mirror stopped
     } catch (const Error& e) {
@@ -983,6 +993,7 @@ MirrorSummary Engine::run() {
   }
   shutdown_deadline_ = Clock::now() + milliseconds(opt.shutdown_timeout_ms);
   stop = true;
+  if (fence_watcher_.joinable()) fence_watcher_.join();
   for (auto& s : streams_) s->join();
   stop_producer();
   for (auto& s : streams_) s->release_trackers();
@@ -995,7 +1006,7 @@ MirrorSummary Engine::run() {
   {
     std::lock_guard lock(fatal_mu_);
     try {
-      heartbeat(fatal_ ? "failed" : "stopped");
+      heartbeat(!fatal_ ? "stopped" : fatal_->kind() == ErrorKind::refused ? "refused" : "failed");
     } catch (const Error& e) {
       dr::log::error("cannot record the final heartbeat: {}", e.what());
     }
