@@ -145,7 +145,7 @@ TEST_CASE("kill -9 dr-mirror five times during a 200k-record mirror: nothing los
     while (total_end_offsets(standby, topic) < before + 8000 && std::chrono::steady_clock::now() < deadline && mirror.running()) {
       std::this_thread::sleep_for(20ms);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 400));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300 + rng() % 1000));  // around the 500 ms commit interval
     REQUIRE_MESSAGE(mirror.running(), dr::test::read_file(log));
     mirror.kill9();
     const int64_t at_kill = total_end_offsets(standby, topic);

@@ -197,7 +197,7 @@ nlohmann::json parse_json(const dr::test::RunResult& r) {
 
 }  // namespace
 
-TEST_CASE("failover: a group resumes on the standby without skipping; duplicates equal the plan") {
+TEST_CASE("failover: a group resumes on the standby without skipping, duplicates equal the plan") {
   Scenario s;
   const std::string group = s.topic + "-orders", lagging = s.topic + "-lagging", replay = s.topic + "-replay";
   dr::test::produce(s.primary, make_records(s.topic, 0, 3000, s.base_ms));

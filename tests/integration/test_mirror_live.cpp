@@ -203,7 +203,7 @@ TEST_CASE("a record the target refuses: abort.on.send.failure decides, and nothi
   }
 }
 
-TEST_CASE("two dr-mirror processes share the partitions; a graceful hand-over copies nothing twice") {
+TEST_CASE("two dr-mirror processes share the partitions, a graceful hand-over copies nothing twice") {
   const auto primary = dr::test::cluster("primary");
   const auto standby = dr::test::cluster("standby");
   dr::test::TempDir dir;

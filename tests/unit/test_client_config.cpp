@@ -60,7 +60,7 @@ TEST_CASE("config: an unknown key is bad input naming file and line") {
   }
 }
 
-TEST_CASE("config: an invalid value is bad input; -X errors name the flag") {
+TEST_CASE("config: an invalid value is bad input, -X errors name the flag") {
   ClientConfig c(ClientRole::producer);
   CHECK_THROWS_AS(c.set("acks", "sometimes", kTest), dr::Error);
   try {
