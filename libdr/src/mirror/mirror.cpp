@@ -944,33 +944,21 @@ MirrorSummary Engine::run() {
         last_liveness = Clock::now();
       }
       if (source_down || target_down) continue;  // no slow calls to a cluster that does not answer
-      if (sync_requested.exchange(false) || now - last_sync >= milliseconds(opt.topic_refresh_ms)) {
+      // Housekeeping against the clusters: a Kafka failure is logged and retried next time.
+      auto periodic = [&](Clock::time_point& last, milliseconds every, const char* what, auto&& task) {
+        if (Clock::now() - last < every) return;
         try {
-          sync_topics();
+          task();
         } catch (const Error& e) {
           if (e.kind() != ErrorKind::kafka) throw;
-          dr::log::warn("topic refresh failed: {}", e.what());
+          dr::log::warn("{} skipped: {}", what, e.what());
         }
-        last_sync = Clock::now();
-      }
-      if (now - last_prune >= milliseconds(opt.prune_interval_ms)) {
-        try {
-          prune_mapping();
-        } catch (const Error& e) {
-          if (e.kind() != ErrorKind::kafka) throw;
-          dr::log::warn("mapping prune skipped: {}", e.what());
-        }
-        last_prune = Clock::now();
-      }
-      if (now - last_checkpoint >= milliseconds(opt.checkpoint_interval_ms)) {
-        try {
-          checkpoint_groups();
-        } catch (const Error& e) {
-          if (e.kind() != ErrorKind::kafka) throw;
-          dr::log::warn("group checkpoint skipped: {}", e.what());
-        }
-        last_checkpoint = Clock::now();
-      }
+        last = Clock::now();
+      };
+      if (sync_requested.exchange(false)) last_sync = Clock::time_point{};
+      periodic(last_sync, milliseconds(opt.topic_refresh_ms), "topic refresh", [&] { sync_topics(); });
+      periodic(last_prune, milliseconds(opt.prune_interval_ms), "mapping prune", [&] { prune_mapping(); });
+      periodic(last_checkpoint, milliseconds(opt.checkpoint_interval_ms), "group checkpoint", [&] { checkpoint_groups(); });
       if (now - last_progress >= kProgressEvery) {
         log_progress();
         last_progress = now;
