@@ -80,6 +80,10 @@ int main(int argc, char** argv) {
     std::vector<std::vector<std::string>> table;
     std::vector<std::string> csv;
     if (!at.empty()) {
+      if (const int64_t oldest = translator.oldest_mapped_time(); oldest > 0 && *at_ms < oldest) {
+        dr::log::warn("--at {} is before the oldest mirrored record ({})", dr::translate::format_time(*at_ms),
+                      dr::translate::format_time(oldest));
+      }
       std::vector<std::string> topics = topic.empty() ? translator.mirrored_topics() : std::vector<std::string>{topic};
       for (const auto& t : topics) {
         for (const auto& o : translator.offsets_for_time(t, *at_ms)) {
