@@ -1,5 +1,7 @@
 #include "dr/translate/translator.hpp"
 
+#include <set>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
@@ -91,8 +93,9 @@ std::vector<std::string> Translator::checkpointed_groups() {
 std::vector<TranslatedOffset> Translator::translate_groups(const std::vector<std::string>& groups,
                                                            std::optional<int64_t> as_of_ms) {
   std::vector<TranslatedOffset> out;
+  const std::set<std::string> wanted(groups.begin(), groups.end());
   for (const auto& c : store::latest_checkpoints(store_, link_.id, as_of_ms)) {
-    if (std::find(groups.begin(), groups.end(), c.group_id) == groups.end()) continue;
+    if (!wanted.count(c.group_id)) continue;
     if (topics_.find(c.source_topic) == topics_.end()) continue;  // no longer mirrored
     TranslatedOffset t = translate(c.source_topic, c.partition, c.offset);
     t.group = c.group_id;
