@@ -331,7 +331,7 @@ void Stream::handle(rd_kafka_message_t* m) {
     size_t size = 0;
     if (headers && rd_kafka_header_get_last(headers, kProvenanceHeader, &value, &size) == RD_KAFKA_RESP_ERR_NO_ERROR) {
       if (value && std::string_view(static_cast<const char*>(value), size) == engine_.target_id) {
-        InFlight* slot = tracker->push(guard.release(), ts);
+        InFlight* slot = tracker->push(m->offset, ts);
         tracker->settle(slot, InFlight::State::filtered, -1, RD_KAFKA_RESP_ERR_NO_ERROR);
         return;  // came from the target cluster: mirroring it back would loop
       }
@@ -340,8 +340,8 @@ void Stream::handle(rd_kafka_message_t* m) {
       rd_kafka_header_add(headers, kProvenanceHeader, -1, engine_.source_id.data(), static_cast<ssize_t>(engine_.source_id.size()));
     }
   }
-  InFlight* slot = tracker->push(guard.release(), ts);
-  produce(*tracker, m, ts, header_guard.release(), slot);
+  InFlight* slot = tracker->push(m->offset, ts);
+  produce(*tracker, m, ts, header_guard.release(), slot);  // copies the value; `guard` frees the message now
 }
 
 void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t timestamp_ms, rd_kafka_headers_t* headers,
@@ -352,7 +352,9 @@ void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t t
   vus[n++].u.rkt = tracker.target_rkt();
   vus[n].vtype = RD_KAFKA_VTYPE_PARTITION;
   vus[n++].u.i32 = m->partition;
-  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;  // sent without a copy: the consumed message lives until its delivery report
+  // The value is copied: holding consumed messages until their delivery reports would pin whole
+  // fetch responses (up to fetch.max.bytes each) and made memory grow with throughput.
+  vus[n].vtype = RD_KAFKA_VTYPE_VALUE;
   vus[n].u.mem.ptr = m->payload;
   vus[n++].u.mem.size = m->len;
   vus[n].vtype = RD_KAFKA_VTYPE_KEY;
@@ -363,7 +365,7 @@ void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t t
   vus[n].vtype = RD_KAFKA_VTYPE_OPAQUE;
   vus[n++].u.ptr = slot;
   vus[n].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
-  vus[n++].u.i = 0;
+  vus[n++].u.i = RD_KAFKA_MSG_F_COPY;
   if (headers) {
     vus[n].vtype = RD_KAFKA_VTYPE_HEADERS;
     vus[n++].u.headers = headers;

@@ -15,16 +15,14 @@ PartitionTracker::PartitionTracker(TrackerShared& shared, std::string source_top
       target_rkt_(target_rkt) {}
 
 PartitionTracker::~PartitionTracker() {
-  for (InFlight& f : queue_) rd_kafka_message_destroy(f.source);
   if (target_rkt_) rd_kafka_topic_destroy(target_rkt_);
 }
 
-InFlight* PartitionTracker::push(rd_kafka_message_t* source, int64_t timestamp_ms) {
+InFlight* PartitionTracker::push(int64_t source_offset, int64_t timestamp_ms) {
   std::lock_guard lock(mu_);
   InFlight& f = queue_.emplace_back();
   f.tracker = this;
-  f.source = source;
-  f.source_offset = source->offset;
+  f.source_offset = source_offset;
   f.timestamp_ms = timestamp_ms;
   return &f;
 }
@@ -66,7 +64,6 @@ void PartitionTracker::advance() {
       shared_.filtered.fetch_add(1, std::memory_order_relaxed);
     }
     next_commit_ = f.source_offset + 1;
-    rd_kafka_message_destroy(f.source);
     queue_.pop_front();
   }
 }

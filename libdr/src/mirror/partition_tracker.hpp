@@ -26,7 +26,6 @@ class PartitionTracker;
 // One record between consume and delivery report. Lives in the tracker's deque (stable address).
 struct InFlight {
   PartitionTracker* tracker = nullptr;
-  rd_kafka_message_t* source = nullptr;  // the consumed message: its payload is sent without a copy
   int64_t source_offset = 0;
   int64_t target_offset = -1;
   int64_t timestamp_ms = 0;
@@ -55,12 +54,12 @@ class PartitionTracker {
  public:
   PartitionTracker(TrackerShared& shared, std::string source_topic, int32_t partition, std::string target_topic,
                    rd_kafka_topic_t* target_rkt);
-  ~PartitionTracker();  // destroys messages still held (only after the producer let go of them)
+  ~PartitionTracker();  // only after the producer let go of every record (slots are its opaques)
   PartitionTracker(const PartitionTracker&) = delete;
   PartitionTracker& operator=(const PartitionTracker&) = delete;
 
   // Stream thread: registers a consumed record; returns its slot (the produce opaque).
-  InFlight* push(rd_kafka_message_t* source, int64_t timestamp_ms);
+  InFlight* push(int64_t source_offset, int64_t timestamp_ms);
   // Any thread: settles a record (delivery report, produce error, provenance filter).
   void settle(InFlight* slot, InFlight::State state, int64_t target_offset, rd_kafka_resp_err_t error);
 

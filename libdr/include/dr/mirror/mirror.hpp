@@ -2,7 +2,8 @@
 // every source offset landed (the offset mapping) in the state file.
 //
 // Data path: N consumers (one group, cooperative-sticky) -> one idempotent acks=all producer.
-// Records are passed to the producer without copying their values; delivery reports feed a
+// Each record's bytes are copied once into the producer's queue (bounded by
+// queue.buffering.max.kbytes) and the consumed message is freed at once; delivery reports feed a
 // per-partition tracker, which builds mapping segments in source order. Every commit interval each
 // stream persists its new segments in one SQLite transaction and only then commits the source
 // offsets up to the contiguous acknowledged point: a source offset is committed only when every
