@@ -1,0 +1,1 @@
+"""Helpers of bench/run, the kafka-dr benchmarks (see bench/README.md)."""
