@@ -584,16 +584,10 @@ void Engine::build_configs() {
   set_if_unset(source_config, "client.id", "dr-mirror");
   set_if_unset(source_config, "topic.metadata.refresh.interval.ms", std::to_string(opt.topic_refresh_ms));
   set_if_unset(source_config, "queued.max.messages.kbytes", "16384");
-  // Fetch sizes count compressed bytes: with librdkafka's defaults (50 MB per fetch) a highly
-  // compressible topic decompressed to hundreds of MB in the consumer. Smaller fetches keep the
-  // memory bounded and cost no throughput here (bench/README.md); a larger record batch still
-  // arrives whole (the broker always returns at least one). message.max.bytes bounds the
-  // consumer's own requests and must not be below fetch.max.bytes.
-  if (!source_config.get("fetch.max.bytes")) {
-    set_if_unset(source_config, "message.max.bytes", "524288");
-    source_config.set_default("fetch.max.bytes", "524288");
-  }
-  set_if_unset(source_config, "max.partition.fetch.bytes", "65536");
+  // Fetch sizes count compressed bytes, so a highly compressible topic decompresses to far more
+  // than fetch.max.bytes in memory. Smaller fetches (-X source.fetch.max.bytes=524288
+  // -X source.message.max.bytes=524288 -X source.max.partition.fetch.bytes=65536) bound memory to
+  // ~90 MB but cut throughput several times on the benchmark, so librdkafka's defaults stay.
   set_if_unset(target_config, "client.id", "dr-mirror");
   set_if_unset(target_config, "linger.ms", "5");
   set_if_unset(target_config, "queue.buffering.max.kbytes", "32768");
