@@ -4,6 +4,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dr/clock.hpp"
 #include "dr/store/audit.hpp"
 #include "dr/store/checkpoints.hpp"
 #include "dr/store/links.hpp"
@@ -15,12 +16,9 @@
 
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 std::string age(int64_t ms) {
-  const int64_t d = std::max<int64_t>(0, now_ms() - ms) / 1000;
+  const int64_t d = std::max<int64_t>(0, dr::now_ms() - ms) / 1000;
   if (d < 120) return fmt::format("{}s ago", d);
   if (d < 7200) return fmt::format("{}m ago", d / 60);
   return fmt::format("{}h ago", d / 3600);

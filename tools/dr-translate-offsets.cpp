@@ -6,6 +6,7 @@
 
 #include "dr/kafka/client.hpp"
 #include "dr/store/state_store.hpp"
+#include "dr/clock.hpp"
 #include "dr/translate/time_input.hpp"
 #include "dr/translate/translator.hpp"
 #include "tool_main.hpp"
@@ -56,7 +57,7 @@ int main(int argc, char** argv) {
       dr::throw_bad_input("--offset needs --topic and --partition", {.flag = "--offset"});
     }
     std::optional<int64_t> at_ms;
-    if (!at.empty()) at_ms = dr::translate::parse_time(at, dr::translate::now_ms(), "--at");
+    if (!at.empty()) at_ms = dr::translate::parse_time(at, dr::now_ms(), "--at");
     auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
     auto link = dr::translate::resolve_link(store, link_name);
     std::unique_ptr<dr::kafka::Admin> standby;

@@ -10,6 +10,7 @@
 
 #include <fmt/format.h>
 
+#include "dr/clock.hpp"
 #include "dr/kafka/client.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/offset_segments.hpp"
@@ -24,10 +25,6 @@ using dr::kafka::Record;
 namespace {
 
 constexpr int kPartitions = 6;
-
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 int64_t committed_total(const dr::test::Cluster& c, const std::string& group) {
   dr::kafka::Admin admin(dr::test::client_config(c, dr::kafka::ClientRole::admin));
@@ -58,7 +55,7 @@ std::vector<Record> make_records(const std::string& topic, int n, int first_id) 
     r.key = fmt::format("k{}", id % 1000);
     r.value = fmt::format("id-{}|{}", id, std::string(400, static_cast<char>('a' + id % 26)));
     r.headers = {{"id", std::to_string(id)}};
-    r.timestamp_ms = now_ms() - 3'600'000 + id % 1000;  // recent: retention must not delete the test data
+    r.timestamp_ms = dr::now_ms() - 3'600'000 + id % 1000;  // recent: retention must not delete the test data
     out.push_back(std::move(r));
   }
   return out;

@@ -15,6 +15,7 @@
 #include "dr/store/links.hpp"
 #include "dr/store/offset_segments.hpp"
 #include "dr/store/state_store.hpp"
+#include "dr/clock.hpp"
 #include "dr/translate/time_input.hpp"
 #include "integration/clusters.hpp"
 #include "integration/data.hpp"
@@ -27,8 +28,6 @@ using dr::test::Cluster;
 namespace {
 
 constexpr int kPartitions = 3;
-
-int64_t now_ms() { return dr::translate::now_ms(); }
 
 // Records "id-N" with timestamps 10 ms apart, ending an hour ago.
 std::vector<Record> make_records(const std::string& topic, int first, int n, int64_t base_ms) {
@@ -118,7 +117,7 @@ struct Scenario {
   std::string log = dir.path + "/mirror.log";
   std::string standby_config = dir.path + "/standby.properties";
   dr::test::MirrorConfigs cfg;
-  int64_t base_ms = now_ms() - 3'600'000;
+  int64_t base_ms = dr::now_ms() - 3'600'000;
   std::unique_ptr<dr::test::Background> mirror;
 
   Scenario() {
@@ -229,7 +228,7 @@ TEST_CASE("failover: a group resumes on the standby without skipping, duplicates
   }
 
   // Plan: the groups at the failover time "now"; the replay group at a time inside its data.
-  const std::string at = std::to_string(now_ms());
+  const std::string at = std::to_string(dr::now_ms());
   auto plan = s.failover(at);
   INFO(plan.output);
   REQUIRE(plan.exit_code == 0);
@@ -354,7 +353,7 @@ TEST_CASE("interop: dr-translate-offsets CSV fed to Kafka's consumer-group tool 
   INFO(out);
   REQUIRE(rc == 0);
 
-  auto exec = s.failover(std::to_string(now_ms()), {"--execute"});
+  auto exec = s.failover(std::to_string(dr::now_ms()), {"--execute"});
   INFO(exec.output);
   REQUIRE(exec.exit_code == 0);
   auto by_tool = committed_on(s.standby, kafka_group);
@@ -372,7 +371,7 @@ TEST_CASE("failover refusals: each with its exit code and message, nothing commi
   s.wait_caught_up();
   s.wait_mapped();
   s.wait_for_checkpoint(group, committed_on(s.primary, group));
-  const std::string now = std::to_string(now_ms());
+  const std::string now = std::to_string(dr::now_ms());
 
   SUBCASE("malformed time: exit 2") {
     auto r = s.failover("2026-11-21T04:03:00");  // no zone
@@ -416,7 +415,7 @@ TEST_CASE("failover refusals: each with its exit code and message, nothing commi
     CHECK(restart.exit_code == 3);
     CHECK(restart.output.find("is failed_over") != std::string::npos);
     const auto before = committed_on(s.standby, group);
-    auto other = s.failover(std::to_string(now_ms() - 60'000), {"--execute"});
+    auto other = s.failover(std::to_string(dr::now_ms() - 60'000), {"--execute"});
     CHECK(other.exit_code == 3);
     CHECK(other.output.find("already failed over") != std::string::npos);
     CHECK(committed_on(s.standby, group) == before);

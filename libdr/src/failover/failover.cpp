@@ -17,6 +17,7 @@
 #include "dr/log.hpp"
 #include "dr/store/audit.hpp"
 #include "dr/store/mirror_state.hpp"
+#include "dr/clock.hpp"
 #include "dr/translate/time_input.hpp"
 #include "dr/translate/translator.hpp"
 
@@ -103,7 +104,7 @@ FailoverReport run_failover(const FailoverOptions& o) {
   const auto started = Clock::now();
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   FailoverReport report;
-  report.at_ms = translate::parse_time(o.at, translate::now_ms(), "--at");
+  report.at_ms = translate::parse_time(o.at, dr::now_ms(), "--at");
   std::optional<std::regex> pattern;
   if (!o.groups.empty()) {
     try {

@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include "dr/clock.hpp"
 #include "dr/error.hpp"
 #include "dr/kafka/client.hpp"
 #include "dr/log.hpp"
@@ -45,10 +46,6 @@ constexpr auto kAdminTimeout = 15s;
 std::atomic<bool> g_stop_requested{false};
 
 extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
-
-int64_t wall_ms() {
-  return std::chrono::duration_cast<milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Topic configs worth copying to a new target topic when set on the source topic.
 constexpr const char* kCopiedTopicConfigs[] = {
@@ -631,7 +628,7 @@ void Engine::open_state() {
   }
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
-  const int64_t started = wall_ms();
+  const int64_t started = now_ms();
   instance_ = {fmt::format("{}:{}:{}", host, ::getpid(), started), link_.id, link_.epoch, host, ::getpid(), started, started,
                "starting"};
   store::heartbeat(*store_, instance_);
@@ -851,7 +848,7 @@ void Engine::checkpoint_groups() {
   }
   std::map<std::string, std::string> errors;
   auto offsets = source_admin_->list_group_offsets(groups, kAdminTimeout, &errors);
-  const int64_t read_ms = wall_ms();
+  const int64_t read_ms = now_ms();
   int recorded = 0;
   for (const auto& [group, list] : offsets) {
     std::vector<store::CommittedOffset> rows;

@@ -5,6 +5,7 @@
 #include <fmt/format.h>
 
 #include "dr/error.hpp"
+#include "dr/clock.hpp"
 #include "store/state_store_impl.hpp"
 
 namespace dr::store {
@@ -30,9 +31,6 @@ Link read_link(const Statement& st) {
               parse_state(st.column_text(8)), st.column_text(9), st.column_int(10), st.column_int(11)};
 }
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 }  // namespace
 

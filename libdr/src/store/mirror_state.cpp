@@ -2,15 +2,10 @@
 
 #include <chrono>
 
+#include "dr/clock.hpp"
 #include "store/state_store_impl.hpp"
 
 namespace dr::store {
-
-namespace {
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
-}  // namespace
 
 void record_topic(StateStore& store, int64_t link_id, const TopicMapping& m) {
   Statement st(store.impl().db,

@@ -3,15 +3,13 @@
 #include <algorithm>
 #include <chrono>
 
+#include "dr/clock.hpp"
 #include "store/state_store_impl.hpp"
 
 namespace dr::store {
 
 namespace {
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 // Writes one segment of one partition; see the header for the rules.
 class SegmentWriter {

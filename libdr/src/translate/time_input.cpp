@@ -37,9 +37,6 @@ int64_t days_from_civil(int64_t y, unsigned m, unsigned d) {
 
 }  // namespace
 
-int64_t now_ms() {
-  return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::system_clock::now().time_since_epoch()).count();
-}
 
 int64_t parse_time(std::string_view text, int64_t now, const std::string& flag) {
   auto bad = [&](const std::string& why) -> int64_t {

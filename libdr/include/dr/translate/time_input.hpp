@@ -16,6 +16,4 @@ int64_t parse_time(std::string_view text, int64_t now_ms, const std::string& fla
 // "2026-11-21T04:03:00.250Z"
 std::string format_time(int64_t epoch_ms);
 
-int64_t now_ms();
-
 }  // namespace dr::translate
