@@ -66,10 +66,7 @@ nlohmann::json plan_json(const FailoverReport& r) {
                       {"detail", g.detail},
                       {"partitions", std::move(parts)}});
   }
-  const char* outcome = r.outcome == Outcome::planned ? "planned"
-                        : r.outcome == Outcome::done  ? "done"
-                        : r.outcome == Outcome::partial ? "partial"
-                                                        : "refused";
+  const char* outcome = r.outcome == Outcome::planned ? "planned" : r.outcome == Outcome::done ? "done" : "partial";
   return {{"link", r.link},
           {"source_cluster_id", r.source_cluster_id},
           {"target_cluster_id", r.target_cluster_id},

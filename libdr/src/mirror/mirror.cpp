@@ -138,6 +138,7 @@ class Engine {
   void open_state();
   void start_producer();
   void stop_producer();
+  void stop_pipeline();  // streams drain, persist, commit and leave; then the producer; idempotent
   void sync_topics();
   void capture_end_offsets();
   bool caught_up();
@@ -287,10 +288,8 @@ void Stream::update_subscription() {
 }
 
 PartitionTracker* Stream::tracker_for(const rd_kafka_message_t* m) {
-  if (m->rkt == cached_rkt_ && m->partition == cached_partition_ && cached_tracker_ &&
-      std::strcmp(rd_kafka_topic_name(m->rkt), cached_tracker_->source_topic().c_str()) == 0) {
-    return cached_tracker_;
-  }
+  // The cache is cleared on every revocation, before a topic handle could go away.
+  if (m->rkt == cached_rkt_ && m->partition == cached_partition_ && cached_tracker_) return cached_tracker_;
   auto it = trackers_.find({rd_kafka_topic_name(m->rkt), m->partition});
   if (it == trackers_.end()) return nullptr;
   cached_rkt_ = m->rkt;
@@ -522,13 +521,17 @@ Engine::Engine(const MirrorOptions& options) : opt(options) {
 }
 
 Engine::~Engine() {
+  stop_pipeline();
+  producer.reset();
+}
+
+void Engine::stop_pipeline() {
   stop = true;
   if (fence_watcher_.joinable()) fence_watcher_.join();
   for (auto& s : streams_) s->join();
   stop_producer();
-  for (auto& s : streams_) s->release_trackers();
+  for (auto& s : streams_) s->release_trackers();  // after the producer let go of every record
   streams_.clear();
-  producer.reset();
 }
 
 void Engine::fail(Error e) {
@@ -776,12 +779,11 @@ void Engine::capture_end_offsets() {
     std::lock_guard lock(topics_mu_);
     topics = selected_topics_;
   }
-  for (const std::string& topic : topics) {
-    for (const auto& t : source_admin_->list_topics(kAdminTimeout)) {
-      if (t.name != topic) continue;
-      for (const auto& p : t.partitions) {
-        end_offsets_at_start_[{topic, p.id}] = source_admin_->watermarks(topic, p.id, kAdminTimeout).high;
-      }
+  const std::set<std::string> wanted(topics.begin(), topics.end());
+  for (const auto& t : source_admin_->list_topics(kAdminTimeout)) {
+    if (!wanted.count(t.name)) continue;
+    for (const auto& p : t.partitions) {
+      end_offsets_at_start_[{t.name, p.id}] = source_admin_->watermarks(t.name, p.id, kAdminTimeout).high;
     }
   }
   dr::log::info("--until-caught-up: waiting until {} partition(s) are mirrored up to their end offsets at start",
@@ -983,12 +985,7 @@ MirrorSummary Engine::run() {
     }
   }
   shutdown_deadline_ = Clock::now() + milliseconds(opt.shutdown_timeout_ms);
-  stop = true;
-  if (fence_watcher_.joinable()) fence_watcher_.join();
-  for (auto& s : streams_) s->join();
-  stop_producer();
-  for (auto& s : streams_) s->release_trackers();
-  streams_.clear();
+  stop_pipeline();
   log_progress();
   summary.records_mirrored = shared.mirrored.load();
   summary.records_skipped = shared.skipped.load();

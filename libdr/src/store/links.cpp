@@ -50,13 +50,6 @@ std::vector<Link> list_links(StateStore& store) {
   return out;
 }
 
-std::optional<Link> find_link(StateStore& store, const std::string& name) {
-  Statement st(store.impl().db, std::string(kSelectLinks) + "WHERE l.name = ?1");
-  st.bind(1, name);
-  if (!st.step()) return std::nullopt;
-  return read_link(st);
-}
-
 std::optional<Link> find_link_by_id(StateStore& store, int64_t link_id) {
   Statement st(store.impl().db, std::string(kSelectLinks) + "WHERE l.link_id = ?1");
   st.bind(1, link_id);

@@ -46,11 +46,6 @@ std::string Translator::target_topic(const std::string& source_topic) {
   return it->second.first;
 }
 
-int Translator::partitions(const std::string& source_topic) {
-  target_topic(source_topic);
-  return topics_[source_topic].second;
-}
-
 std::vector<std::string> Translator::mirrored_topics() {
   std::vector<std::string> out;
   for (const auto& [s, t] : topics_) out.push_back(s);

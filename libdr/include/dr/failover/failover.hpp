@@ -57,7 +57,7 @@ struct GroupPlan {
   std::string detail;  // why skipped or failed
 };
 
-enum class Outcome { planned, done, partial, refused };
+enum class Outcome { planned, done, partial };  // refusals are dr::Error(refused)
 
 struct FailoverReport {
   std::string link;

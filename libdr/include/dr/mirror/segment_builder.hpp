@@ -22,8 +22,6 @@ class SegmentBuilder {
   // The last one may still grow; persisting it again later extends its row.
   std::vector<OffsetSegment> take_dirty();
 
-  const std::optional<OffsetSegment>& open_segment() const noexcept { return open_; }
-
  private:
   std::optional<OffsetSegment> open_;
   bool open_dirty_ = false;

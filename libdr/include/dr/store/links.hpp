@@ -41,6 +41,5 @@ Link ensure_link(StateStore& store, const std::string& source_cluster_id, const 
                  const std::string& rename_template);
 
 std::optional<Link> find_link_by_id(StateStore& store, int64_t link_id);
-std::optional<Link> find_link(StateStore& store, const std::string& name);
 
 }  // namespace dr::store

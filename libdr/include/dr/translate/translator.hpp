@@ -48,7 +48,6 @@ class Translator {
   // Source topic -> target topic, from the state file; dr::Error(bad_input) if not mirrored.
   std::string target_topic(const std::string& source_topic);
   std::vector<std::string> mirrored_topics();
-  int partitions(const std::string& source_topic);
 
   TranslatedOffset translate(const std::string& source_topic, int32_t partition, SourceOffset offset);
   // The newest checkpoint of every group matching, translated. as_of_ms: checkpoints at or before.
