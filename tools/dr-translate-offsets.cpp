@@ -1,6 +1,5 @@
 // dr-translate-offsets: where on the standby is source offset X, group G, or time T?
 #include <memory>
-#include <regex>
 
 #include <nlohmann/json.hpp>
 
@@ -106,15 +105,7 @@ int main(int argc, char** argv) {
         results.push_back(translator.translate(topic, partition, dr::SourceOffset(offset)));
       } else {
         if (!groups_regex.empty()) {
-          std::regex re;
-          try {
-            re = std::regex(groups_regex);
-          } catch (const std::regex_error& e) {
-            dr::throw_bad_input(fmt::format("invalid regular expression: {}", e.what()), {.flag = "--groups"});
-          }
-          for (const auto& g : translator.checkpointed_groups()) {
-            if (std::regex_match(g, re)) groups.push_back(g);
-          }
+          for (const auto& g : translator.checkpointed_groups(groups_regex)) groups.push_back(g);
         }
         results = translator.translate_groups(groups);
         for (const auto& g : groups) {

@@ -5,7 +5,6 @@
 
 #include <chrono>
 #include <map>
-#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -102,14 +101,6 @@ FailoverReport run_failover(const FailoverOptions& o) {
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   FailoverReport report;
   report.at_ms = translate::parse_time(o.at, dr::now_ms(), "--at");
-  std::optional<std::regex> pattern;
-  if (!o.groups.empty()) {
-    try {
-      pattern.emplace(o.groups);
-    } catch (const std::regex_error& e) {
-      throw_bad_input(fmt::format("invalid regular expression '{}': {}", o.groups, e.what()), {.flag = "--groups"});
-    }
-  }
   if (o.target_config.empty()) throw_bad_input("required: the standby's client config", {.flag = "--target-config"});
   kafka::ClientConfig config(kafka::ClientRole::admin);
   config.apply_file(o.target_config);
@@ -150,15 +141,12 @@ FailoverReport run_failover(const FailoverOptions& o) {
   }
 
   translate::Translator translator(store, link, &standby);
-  std::vector<std::string> groups;
-  for (const auto& g : translator.checkpointed_groups()) {
-    if (!pattern || std::regex_match(g, *pattern)) groups.push_back(g);
-  }
+  const std::vector<std::string> groups = translator.checkpointed_groups(o.groups);
   if (groups.empty()) {
     throw_refused(fmt::format("no checkpointed consumer group{} on link {}: nothing can be failed over safely (dr-mirror "
                               "checkpoints the groups selected by its --groups every --checkpoint-interval-ms)",
-                              pattern ? fmt::format(" matches '{}'", o.groups) : std::string(), link.name),
-                  {.file = o.state_path, .flag = pattern ? "--groups" : ""});
+                              !o.groups.empty() ? fmt::format(" matches '{}'", o.groups) : std::string(), link.name),
+                  {.file = o.state_path, .flag = o.groups.empty() ? "" : "--groups"});
   }
   const int64_t oldest = translator.oldest_mapped_time();
   if (oldest > 0 && report.at_ms < oldest) {

@@ -1,5 +1,6 @@
 #include "dr/translate/translator.hpp"
 
+#include <regex>
 #include <set>
 
 #include <fmt/format.h>
@@ -77,10 +78,19 @@ TranslatedOffset Translator::translate(const std::string& source_topic, int32_t 
   return out;
 }
 
-std::vector<std::string> Translator::checkpointed_groups() {
+std::vector<std::string> Translator::checkpointed_groups(const std::string& pattern) {
+  std::optional<std::regex> re;
+  if (!pattern.empty()) {
+    try {
+      re.emplace(pattern);
+    } catch (const std::regex_error& e) {
+      throw_bad_input(fmt::format("invalid regular expression '{}': {}", pattern, e.what()), {.flag = "--groups"});
+    }
+  }
   std::vector<std::string> out;
   for (const auto& c : store::latest_checkpoints(store_, link_.id)) {
-    if (out.empty() || out.back() != c.group_id) out.push_back(c.group_id);
+    if (!out.empty() && out.back() == c.group_id) continue;
+    if (!re || std::regex_match(c.group_id, *re)) out.push_back(c.group_id);
   }
   return out;
 }

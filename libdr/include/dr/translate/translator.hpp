@@ -53,7 +53,9 @@ class Translator {
   // The newest checkpoint of every group matching, translated. as_of_ms: checkpoints at or before.
   std::vector<TranslatedOffset> translate_groups(const std::vector<std::string>& groups,
                                                  std::optional<int64_t> as_of_ms = std::nullopt);
-  std::vector<std::string> checkpointed_groups();
+  // Checkpointed groups whose id matches `pattern` as a whole (empty: all). An invalid pattern is
+  // dr::Error(bad_input) naming --groups.
+  std::vector<std::string> checkpointed_groups(const std::string& pattern = {});
   // First target offset at or after `at_ms` for every partition of a mirrored topic.
   std::vector<TimeOffset> offsets_for_time(const std::string& source_topic, int64_t at_ms);
   // The oldest record time the mapping knows of, over all topics (0 if none).
