@@ -129,9 +129,10 @@ TEST_CASE("kill -9 dr-mirror five times during a 200k-record mirror: nothing los
   // The primary keeps taking writes while the mirror is killed again and again.
   std::atomic<bool> producing{true};
   std::thread producer([&] {
-    for (int batch = 0; batch < 20; ++batch) {
-      dr::test::produce(primary, make_records(topic, 10'000, batch * 10'000));
-      std::this_thread::sleep_for(300ms);
+    // A steady stream (small batches, short gaps) so that the mirror is always copying when killed.
+    for (int batch = 0; batch < 100; ++batch) {
+      dr::test::produce(primary, make_records(topic, 2'000, batch * 2'000));
+      std::this_thread::sleep_for(60ms);
     }
     producing = false;
   });
