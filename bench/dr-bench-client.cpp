@@ -89,21 +89,30 @@ int fill(const std::string& bootstrap, const std::string& topic, int partitions,
                                             {"batch.size", "1000000"},
                                             {"compression.type", compression}},
                         count_failures);
-  // One filler buffer; each record's value is its id followed by a slice of it.
-  std::string filler(static_cast<size_t>(size) + 64, 'x');
+  // Each record's value is its id followed by a slice of a filler buffer. "random": the slice starts
+  // at a random place in 4 MiB of random bytes, so neither a record nor a batch compresses (one
+  // shared slice would let lz4 find every record's bytes in the record before). "compressible": a
+  // short repeating text, which lz4 shrinks about 50 times.
+  std::string filler;
+  std::mt19937_64 rng(42);
   if (payload == "random") {
-    std::mt19937_64 rng(42);
+    filler.resize((size_t{4} << 20) + static_cast<size_t>(size));
     for (char& c : filler) c = static_cast<char>(rng());
   } else {
+    filler.resize(static_cast<size_t>(size) + 64);
     for (size_t i = 0; i < filler.size(); ++i) filler[i] = "abcdefghij"[(i / 16) % 10];
   }
+  const size_t slice_starts = filler.size() - static_cast<size_t>(size) + 1;
   std::string value, key;
   int64_t bytes = 0;
   const auto start = Clock::now();
   for (int64_t i = 0; i < records; ++i) {
     key = fmt::format("k{}", i);
     value = fmt::format("r{}|", i);
-    if (static_cast<int>(value.size()) < size) value.append(filler, 0, static_cast<size_t>(size) - value.size());
+    if (static_cast<int>(value.size()) < size) {
+      const size_t from = payload == "random" ? static_cast<size_t>(rng() % slice_starts) : 0;
+      value.append(filler, from, static_cast<size_t>(size) - value.size());
+    }
     bytes += static_cast<int64_t>(value.size() + key.size());
     for (;;) {
       rd_kafka_resp_err_t err = rd_kafka_producev(

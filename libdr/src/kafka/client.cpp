@@ -297,7 +297,17 @@ struct Admin::Impl : ClientContext {
 Admin::Admin(const ClientConfig& config, std::string label) : impl_(std::make_unique<Impl>()) {
   impl_->cluster = std::move(label);
   impl_->quiet_role_warnings = true;
-  impl_->rk = make_client(RD_KAFKA_PRODUCER, config, *impl_);
+  // A consumer-type handle with a group of its own that never joins: librdkafka (2.0.2 and later,
+  // upstream issue 5040) answers an OffsetFetch error such as NOT_COORDINATOR, which brokers return
+  // while a coordinator moves or __consumer_offsets is still being created, by asking the handle's
+  // consumer group to look its coordinator up again, and a producer-type handle has no group, so
+  // ListConsumerGroupOffsets crashed the process. With a group the lookup is harmless and the error
+  // reaches list_group_offsets(), which retries.
+  ClientConfig c = config;
+  c.erase("group.instance.id");
+  c.set_default("group.id", "kafka-dr-admin");
+  c.set_default("enable.auto.commit", "false");
+  impl_->rk = make_client(RD_KAFKA_CONSUMER, c, *impl_);
   impl_->queue.reset(rd_kafka_queue_new(impl_->rk.get()));
 }
 
