@@ -27,6 +27,7 @@
 #include "dr/store/offset_segments.hpp"
 #include "dr/store/state_store.hpp"
 #include "kafka/client_common.hpp"
+#include "mirror/fetch_waker.hpp"
 #include "mirror/partition_tracker.hpp"
 #include "mirror/topic_selection.hpp"
 
@@ -42,6 +43,7 @@ constexpr const char* kProvenanceHeader = "kafka-dr.source-cluster";
 constexpr auto kLivenessEvery = 5s;
 constexpr auto kProgressEvery = 10s;
 constexpr auto kAdminTimeout = 15s;
+constexpr auto kWakeInterval = 2ms;  // FetchWaker: at most one wake-up request per 2 ms per stream
 
 std::atomic<bool> g_stop_requested{false};
 
@@ -86,12 +88,14 @@ class Stream {
   void persist_and_commit(const std::vector<PartitionTracker*>& trackers, bool commit);
   void wait_drained(const std::vector<PartitionTracker*>& trackers);
   std::vector<PartitionTracker*> all_trackers();
+  std::vector<std::pair<std::string, int32_t>> assigned() const;
   void update_subscription();
 
   Engine& engine_;
   const int index_;
   StreamContext context_;
   kafka::KafkaHandle consumer_;
+  std::unique_ptr<FetchWaker> waker_;  // stopped before the consumer closes
   std::thread thread_;
   std::map<std::pair<std::string, int32_t>, std::unique_ptr<PartitionTracker>> trackers_;
   std::vector<std::unique_ptr<PartitionTracker>> retired_;  // revoked with records still in flight
@@ -231,6 +235,7 @@ void Stream::run() {
       rd_kafka_conf_set_rebalance_cb(conf, dr::mirror::on_rebalance);
     });
     rd_kafka_poll_set_consumer(consumer_.get());
+    waker_ = std::make_unique<FetchWaker>(consumer_.get(), kWakeInterval);
     loop();
   } catch (const Error& e) {
     engine_.fail(e);
@@ -238,6 +243,10 @@ void Stream::run() {
     engine_.fail(Error(ErrorKind::internal, fmt::format("stream {}: {}", index_, e.what())));
   }
   if (!consumer_) return;
+  if (waker_) {
+    dr::log::debug("stream {}: woke the fetcher {} time(s)", index_, waker_->wakeups());
+    waker_.reset();
+  }
   // Stop: let in-flight records land, persist, commit what is safe, leave the group.
   try {
     auto trackers = all_trackers();
@@ -264,7 +273,16 @@ void Stream::loop() {
   auto next_persist = Clock::now() + interval;
   while (!engine_.stop.load(std::memory_order_relaxed)) {
     if (subscription_version_ != engine_.subscription_version()) update_subscription();
-    if (rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 100)) handle(m);
+    rd_kafka_message_t* m = rd_kafka_consumer_poll(consumer_.get(), 0);
+    if (!m) {
+      // The queue is empty. When the source holds more for us, librdkafka's fetcher may be parked
+      // for up to a second (fetch_waker.hpp): wake it, and look again soon.
+      auto lagging = FetchWaker::lagging(consumer_.get(), assigned());
+      const bool behind = !lagging.empty();
+      waker_->nudge(std::move(lagging));
+      m = rd_kafka_consumer_poll(consumer_.get(), behind ? 10 : 100);
+    }
+    if (m) handle(m);
     if (Clock::now() >= next_persist) {
       persist_and_commit(all_trackers(), true);
       next_persist = Clock::now() + interval;
@@ -407,6 +425,13 @@ void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t t
 std::vector<PartitionTracker*> Stream::all_trackers() {
   std::vector<PartitionTracker*> out;
   for (auto& [key, t] : trackers_) out.push_back(t.get());
+  return out;
+}
+
+std::vector<std::pair<std::string, int32_t>> Stream::assigned() const {
+  std::vector<std::pair<std::string, int32_t>> out;
+  out.reserve(trackers_.size());
+  for (const auto& [key, t] : trackers_) out.push_back(key);
   return out;
 }
 
@@ -583,14 +608,24 @@ void Engine::build_configs() {
   set_if_unset(source_config, "partition.assignment.strategy", "cooperative-sticky");
   set_if_unset(source_config, "client.id", "dr-mirror");
   set_if_unset(source_config, "topic.metadata.refresh.interval.ms", std::to_string(opt.topic_refresh_ms));
-  set_if_unset(source_config, "queued.max.messages.kbytes", "16384");
-  // Fetch sizes count compressed bytes, so a highly compressible topic decompresses to far more
-  // than fetch.max.bytes in memory. Smaller fetches (-X source.fetch.max.bytes=524288
-  // -X source.message.max.bytes=524288 -X source.max.partition.fetch.bytes=65536) bound memory to
-  // ~90 MB but cut throughput several times on the benchmark, so librdkafka's defaults stay.
+  // Memory is bounded by what librdkafka may hold: the consumer queue (queued.max.messages.kbytes,
+  // counted after decompression), one fetch response beyond it (fetch.max.bytes, counted
+  // compressed: 256 KiB of highly compressible data can be 15 MB in memory), and the producer queue
+  // (queue.buffering.max.kbytes). librdkafka's defaults (64 MiB, 50 MiB, 1 GiB) let a mirror grow
+  // to hundreds of MB. Small fetches keep up locally because the FetchWaker wakes the fetcher as
+  // soon as the queue runs dry; across a WAN one fetch per round trip is the limit, and
+  // runbooks/mirror.md says how to size fetch.max.bytes for it.
+  set_if_unset(source_config, "queued.max.messages.kbytes", "8192");
+  set_if_unset(source_config, "fetch.max.bytes", "262144");
+  set_if_unset(source_config, "max.partition.fetch.bytes", "65536");
+  if (!source_config.get("message.max.bytes")) {
+    // librdkafka refuses a fetch.max.bytes below message.max.bytes (1000000 by default).
+    const int64_t fetch_max = std::stoll(*source_config.get("fetch.max.bytes"));
+    source_config.set_default("message.max.bytes", std::to_string(std::min<int64_t>(fetch_max, 1000000)));
+  }
+  set_if_unset(target_config, "queue.buffering.max.kbytes", "12288");
   set_if_unset(target_config, "client.id", "dr-mirror");
   set_if_unset(target_config, "linger.ms", "5");
-  set_if_unset(target_config, "queue.buffering.max.kbytes", "32768");
   source_label = fmt::format("source cluster ({})", *source_config.get("bootstrap.servers"));
   target_label = fmt::format("target cluster ({})", *target_config.get("bootstrap.servers"));
 }
@@ -636,6 +671,10 @@ void Engine::open_state() {
                "starting"};
   store::heartbeat(*store_, instance_);
   dr::log::info("link {} (epoch {}), state file {}", link_.name, link_.epoch, store_->path());
+  dr::log::info("memory: per stream a consumer queue of {} KiB plus one fetch of up to {} bytes (compressed) per source "
+                "broker; a producer queue of {} KiB",
+                *source_config.get("queued.max.messages.kbytes"), *source_config.get("fetch.max.bytes"),
+                *target_config.get("queue.buffering.max.kbytes"));
 }
 
 void Engine::persist(std::span<const store::PartitionMappingUpdate> updates) {
