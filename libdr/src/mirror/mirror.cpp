@@ -617,8 +617,8 @@ void Engine::build_configs() {
   // runbooks/mirror.md says how to size fetch.max.bytes for it.
   set_if_unset(source_config, "queued.max.messages.kbytes", "8192");
   // Small records cost more than their bytes (each has a few hundred bytes of librdkafka
-  // bookkeeping), so the queues are capped in records too: 100-byte records reached 73-90 MB with
-  // librdkafka's 100,000, about 50 MB with 40,000, at the same speed.
+  // bookkeeping), so the queues are capped in records too: 100-byte records reached 64-90 MB with
+  // librdkafka's 100,000 and about 50 MB with 40,000, for some of their throughput (README).
   set_if_unset(source_config, "queued.min.messages", "40000");
   set_if_unset(target_config, "queue.buffering.max.messages", "40000");
   set_if_unset(source_config, "fetch.max.bytes", "262144");
