@@ -11,8 +11,9 @@ int main(int argc, char** argv) {
       "effective librdkafka configuration, secrets masked.\n\n"
       "Java client keys are mapped (partition.assignment.strategy class names, receive.buffer.bytes, "
       "sasl.jaas.config for PLAIN/SCRAM, ...); keys that mean nothing to a byte-copying mirror "
-      "(serializers, interceptors, metrics) are ignored with a warning; unknown keys are errors naming "
-      "FILE:LINE.\n\n"
+      "(serializers, interceptors, metrics) are ignored with a warning; unknown keys, and settings that "
+      "cannot be honoured (a Java truststore, a callback handler class, ...), are errors naming FILE:LINE. "
+      "--java-keys prints the whole table.\n\n"
       "Examples:\n"
       "  dr-config --config consumer.properties                 # check, print what was set\n"
       "  dr-config --config producer.properties -X linger.ms=20 --all   # every librdkafka setting\n"
@@ -27,18 +28,25 @@ int main(int argc, char** argv) {
   bool all = false;
   bool quiet = false;
   bool ping = false;
+  bool java_keys = false;
   app.add_option("-c,--config", files, "A .properties file; repeat to layer several (later wins)");
   app.add_option("-X", overrides, "Override one property: -X key=value (repeatable; wins over files)");
   app.add_option("--role", role, "Client role the config is for")->check(CLI::IsMember({"consumer", "producer", "admin"}))->default_val("consumer");
   app.add_flag("--all", all, "Also list librdkafka's defaults");
   app.add_flag("-q,--quiet", quiet, "Only check; print nothing on success");
   app.add_flag("--ping", ping, "Connect with the config and print the cluster id (exit 1 if no broker answers in 10 s)");
+  app.add_flag("--java-keys", java_keys,
+               "Print what kafka-dr does with each key of Kafka's Java clients (a Markdown table) and exit");
   app.add_option("--format", format, "Output: text or json")->check(CLI::IsMember({"text", "json"}))->default_val("text");
   dr::tools::add_log_level(app, log_level);
   app.footer(dr::tools::kExitCodesHelp);
 
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));
+    if (java_keys) {
+      fmt::print("{}", dr::kafka::java_key_table_markdown());
+      return dr::exit_ok;
+    }
     using dr::kafka::ClientRole;
     ClientRole r = role == "producer" ? ClientRole::producer : role == "admin" ? ClientRole::admin : ClientRole::consumer;
     dr::kafka::ClientConfig config(r);

@@ -48,6 +48,13 @@ expect "dr-config unreadable file: exit 2 naming it" 2 "$WORK/missing.properties
 expect "dr-config bad -X: exit 2 naming the flag" 2 "-X: invalid value for 'linger.ms'" -- "$BIN/dr-config" -X linger.ms=soon
 expect "dr-config unknown flag: exit 2" 2 "" -- "$BIN/dr-config" --no-such-flag
 
+# MirrorMaker 1's own files (item 12): keys of the Java clients are mapped or ignored, never unknown.
+printf 'bootstrap.servers=127.0.0.1:9092\nacks=all\nmax.block.ms=9223372036854775807\nmax.in.flight.requests.per.connection=1\n' >"$WORK/mm1-producer.properties"
+printf 'bootstrap.servers=127.0.0.1:9092\ngroup.id=mm1\nfetch.max.wait.ms=250\nexclude.internal.topics=true\n' >"$WORK/mm1-consumer.properties"
+expect "dr-config MirrorMaker 1 producer: max.block.ms ignored with a warning" 0 "mm1-producer.properties:3: ignoring 'max.block.ms'" -- "$BIN/dr-config" --role producer --config "$WORK/mm1-producer.properties"
+expect "dr-config MirrorMaker 1 consumer: fetch.max.wait.ms is fetch.wait.max.ms" 0 "fetch.wait.max.ms += 250 +# .*mm1-consumer.properties:3" -- "$BIN/dr-config" --config "$WORK/mm1-consumer.properties"
+expect "dr-config --java-keys prints the Java key table" 0 "^\| \`fetch.max.wait.ms\` \|" -- "$BIN/dr-config" --java-keys
+
 expect "dr-status on a missing file: exit 2" 2 "state file does not exist" -- "$BIN/dr-status" --state "$WORK/none.db"
 : >"$WORK/empty.db"
 expect "dr-status initialises an empty file" 0 "schema version +[0-9]+" -- "$BIN/dr-status" --state "$WORK/empty.db"

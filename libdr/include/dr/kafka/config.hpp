@@ -1,14 +1,17 @@
 // Kafka client configuration: Java-style .properties files, -X overrides, Java-key mapping.
 //
 // Operators migrating from MirrorMaker bring their consumer.properties and producer.properties.
-// ClientConfig reads them, maps the Java client's keys to librdkafka's, ignores keys that make no
-// sense for a byte-copying mirror (with a warning), and rejects keys librdkafka does not know with
-// a dr::Error (kind bad_input) that names the file and line, or the -X flag.
+// ClientConfig reads them, maps the Java client's keys to librdkafka's (one table, java_key_rules(),
+// covering every producer, consumer and admin key of Kafka 3.9), ignores keys that make no sense for
+// a byte-copying mirror (with a warning), and rejects keys librdkafka does not know, and settings
+// that would silently behave differently, with a dr::Error (kind bad_input) that names the file and
+// line, or the -X flag.
 //
 // Thread-safety: a ClientConfig is a value; use one per thread or treat it as immutable once built.
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -81,6 +84,30 @@ class ClientConfig {
   std::vector<ConfigEntry> entries_;
   std::vector<ConfigWarning> warnings_;
 };
+
+// What kafka-dr does with a key of Kafka's Java clients (producer, consumer, admin).
+enum class JavaKeyAction {
+  same,       // librdkafka has the key under the same name, with the same meaning and unit
+  renamed,    // librdkafka has it under another name (`librdkafka`), same meaning and unit
+  converted,  // the value is translated (units, class names, files); `note` says how
+  ignored,    // means nothing to kafka-dr's clients: skipped with a warning saying why
+  refused,    // cannot be honoured and would change behaviour: bad input naming FILE:LINE
+};
+const char* to_string(JavaKeyAction action) noexcept;
+
+struct JavaKeyRule {
+  std::string_view key;         // the Java client's key
+  std::string_view clients;     // which Java clients have it: "P", "C", "A" combined, e.g. "PCA"
+  JavaKeyAction action;
+  std::string_view librdkafka;  // librdkafka key(s) it becomes; empty when ignored or refused
+  std::string_view note;        // why, or how the value is translated
+};
+
+// The mapping of every key of Kafka 3.9's Java producer, consumer and admin client, sorted by key.
+// Keys not in it are librdkafka's own and pass through as they are.
+std::span<const JavaKeyRule> java_key_rules();
+// The same table as Markdown (runbooks/mirror.md holds a copy; a unit test keeps them equal).
+std::string java_key_table_markdown();
 
 // True for keys whose values must never be printed (passwords, private keys, tokens, JAAS).
 bool is_secret_key(std::string_view key);
