@@ -93,12 +93,15 @@ int main(int argc, char** argv) {
                             f->host, age(f->started_ms), f->outcome.empty() ? "unfinished" : f->outcome);
       }
       auto topics = dr::store::mapping_summary(store, l.id);
-      if (!topics.empty()) text += fmt::format("  {:<40} {:>10} {:>12} {:>8} {:>8}  {}\n", "TOPIC", "PARTITIONS", "MAPPED", "ROWS", "SKIPPED", "NEWEST RECORD");
+      if (!topics.empty()) {
+        text += fmt::format("  {:<40} {:>10} {:>12} {:>10} {:>8} {:>8}  {}\n", "TOPIC", "PARTITIONS", "MAPPED", "RE-COPIED",
+                            "ROWS", "SKIPPED", "NEWEST RECORD");
+      }
       for (const auto& t : topics) {
         jl["topics"].push_back({{"topic", t.source_topic}, {"partitions", t.partitions}, {"mapped_records", t.mapped_records},
-                                {"rows", t.rows}, {"skipped_records", t.skipped_records}, {"newest_record_ms", t.last_timestamp_ms}});
-        text += fmt::format("  {:<40} {:>10} {:>12} {:>8} {:>8}  {}\n", t.source_topic, t.partitions, t.mapped_records, t.rows,
-                            t.skipped_records, age(t.last_timestamp_ms));
+                                {"recopied_records", t.recopied_records}, {"rows", t.rows}, {"skipped_records", t.skipped_records}, {"newest_record_ms", t.last_timestamp_ms}});
+        text += fmt::format("  {:<40} {:>10} {:>12} {:>10} {:>8} {:>8}  {}\n", t.source_topic, t.partitions, t.mapped_records,
+                            t.recopied_records, t.rows, t.skipped_records, age(t.last_timestamp_ms));
       }
       out["links"].push_back(std::move(jl));
     }

@@ -133,7 +133,7 @@ std::vector<TimeOffset> Translator::offsets_for_time(const std::string& source_t
   for (int32_t p = 0; p < n; ++p) {
     const auto& r = rows(source_topic, p);
     auto o = offset_for_time_from_mapping(r, at_ms);
-    out.push_back({source_topic, target, p, o ? o->value() : (r.empty() ? 0 : r.back().target_end().value()), true});
+    out.push_back({source_topic, target, p, o ? o->value() : mapped_target_end(r).value(), true});
   }
   return out;
 }

@@ -4,11 +4,13 @@
 // translation relies on, for every partition:
 //   1. A row only claims target offsets whose record is the mapped source record (callers persist
 //      acknowledged records only).
-//   2. Rows never overlap in source offsets, and target offsets increase with source offsets. When
-//      a restarted mirror copies records again (duplicates on the target), the earliest persisted
-//      copy keeps the mapping; only the new part of a run is added.
+//   2. Rows never overlap in target offsets; within a row both sides advance by one. Rows MAY
+//      overlap in source offsets: when a restarted mirror copies records again (duplicates on the
+//      target), the new copy gets rows of its own, so the mapping knows every persisted copy and
+//      translation can resume after the last one (dr/translate/translate.hpp).
 //   3. A run that keeps growing stays one row: persisting an extended run updates its row, and a
-//      run that continues the last row on both sides (a clean restart) extends it.
+//      run that continues a row on both sides (a clean restart) extends it. A re-copy adds one row
+//      per run, so rows stay O(restarts + discontinuities), never O(records).
 #pragma once
 
 #include <cstdint>
@@ -50,12 +52,13 @@ struct PartitionMappingUpdate {
 // Persists every update in one transaction (all or nothing).
 void persist_mapping(StateStore& store, int64_t link_id, std::span<const PartitionMappingUpdate> updates);
 
-// Every row of a partition, in source order.
+// Every row of a partition, in source order (copies of the same source start: in target order).
 std::vector<OffsetSegment> load_segments(StateStore& store, int64_t link_id, const std::string& source_topic,
                                          int32_t partition);
 
 // Deletes rows whose every target offset is below the target's log start offset (the records are
-// gone from the standby). The newest row of the partition is always kept. Returns rows deleted.
+// gone from the standby). The row reaching furthest on the source is always kept (it says how far
+// the mapping goes). Returns rows deleted.
 int prune_segments(StateStore& store, int64_t link_id, const std::string& source_topic, int32_t partition,
                    TargetOffset target_log_start);
 
@@ -64,9 +67,10 @@ struct TopicMappingSummary {
   std::string source_topic;
   int partitions = 0;           // partitions with at least one row
   int64_t rows = 0;
-  int64_t mapped_records = 0;   // sum of segment lengths
+  int64_t mapped_records = 0;   // distinct source records mapped (a re-copied record counts once)
   int64_t skipped_records = 0;
   int64_t last_timestamp_ms = 0;  // newest record timestamp mapped
+  int64_t recopied_records = 0;   // extra copies: records the mirror copied again after a restart
 };
 std::vector<TopicMappingSummary> mapping_summary(StateStore& store, int64_t link_id);
 
