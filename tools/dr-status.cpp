@@ -31,8 +31,8 @@ int main(int argc, char** argv) {
       "Show what a kafka-dr state file records: every link (mirroring direction) with its clusters, state and "
       "epoch, the dr-mirror processes that heartbeat into it, and how much of each topic the offset mapping "
       "covers. Reads only the state file: works with both clusters down.\n\n"
-      "Opening an older state file upgrades it; a file written by a newer kafka-dr is refused and left "
-      "untouched.\n\n"
+      "Never writes: it opens the state file read-only (also on a read-only file system), and a missing, "
+      "empty, older or newer state file is an error, not something it creates or upgrades.\n\n"
       "Examples:\n"
       "  dr-status --state /var/lib/kafka-dr/dr-state.db\n"
       "  DR_STATE=/var/lib/kafka-dr/dr-state.db dr-status --format json\n",
@@ -47,7 +47,7 @@ int main(int argc, char** argv) {
 
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));
-    auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
+    auto store = dr::store::StateStore::open(state, {.access = dr::store::Access::read_only});
     auto links = dr::store::list_links(store);
     nlohmann::json out{{"state_file", store.path()}, {"schema_version", store.schema_version()}, {"links", nlohmann::json::array()}};
     std::string text = fmt::format("state file      {}\nschema version  {}\n", store.path(), store.schema_version());

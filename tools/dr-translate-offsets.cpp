@@ -15,7 +15,7 @@ int main(int argc, char** argv) {
       "Translate positions on the primary to positions on the standby, from the offset mapping dr-mirror keeps "
       "in the state file. Works with the primary unreachable. With --target-config it also asks the standby "
       "(its time index for --at, its log start for offsets older than the mapping); without, it answers from the "
-      "state file alone and says so.\n\n"
+      "state file alone and says so. It only reads the state file (read-only, also on a read-only file system).\n\n"
       "Three questions:\n"
       "  --group G            where should group G resume? (its last checkpoint, translated; repeatable, or --groups REGEX)\n"
       "  --topic T --partition P --offset O   where did source offset O land?\n"
@@ -57,7 +57,7 @@ int main(int argc, char** argv) {
     }
     std::optional<int64_t> at_ms;
     if (!at.empty()) at_ms = dr::translate::parse_time(at, dr::now_ms(), "--at");
-    auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
+    auto store = dr::store::StateStore::open(state, {.access = dr::store::Access::read_only});
     auto link = dr::translate::resolve_link(store, link_name);
     std::unique_ptr<dr::kafka::Admin> standby;
     if (!target_config.empty()) {

@@ -1,13 +1,18 @@
 #include <doctest/doctest.h>
-#include <unistd.h>
 #include <sqlite3.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
+#include <cerrno>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <set>
 
 #include "dr/error.hpp"
+#include "dr/store/audit.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/state_store.hpp"
 #include "store/state_store_impl.hpp"
@@ -63,15 +68,73 @@ bool table_exists(StateStore& s, const std::string& name) {
   return st.column_int(0) == 1;
 }
 
-dr::Error open_error(const std::string& path, std::span<const Migration> migrations = dr::store::builtin_migrations()) {
+dr::Error open_error(const std::string& path, std::span<const Migration> migrations = dr::store::builtin_migrations(),
+                     const dr::store::OpenOptions& options = {}) {
   try {
-    dr::store::open_state_store(path, {}, migrations);
+    dr::store::open_state_store(path, options, migrations);
   } catch (const dr::Error& e) {
     return e;
   }
   FAIL("expected open to fail: " << path);
   throw std::logic_error("unreachable");
 }
+
+constexpr dr::store::OpenOptions kReader{.access = dr::store::Access::read_only};
+
+dr::Error reader_error(const std::string& path, std::span<const Migration> migrations = dr::store::builtin_migrations()) {
+  return open_error(path, migrations, kReader);
+}
+
+// Makes a directory really read-only for this process, root included: a read-only bind mount of
+// it onto itself when running as root (permission bits do not stop root), mode 0555 otherwise.
+// A test that cannot make it read-only fails; it is never skipped.
+struct ReadOnlyDir {
+  fs::path path;
+  bool mounted = false;
+  explicit ReadOnlyDir(fs::path p) : path(std::move(p)) {
+    if (::geteuid() == 0) {
+      REQUIRE_MESSAGE(::mount(path.c_str(), path.c_str(), nullptr, MS_BIND, nullptr) == 0, std::strerror(errno));
+      mounted = true;
+      REQUIRE_MESSAGE(::mount(nullptr, path.c_str(), nullptr, MS_REMOUNT | MS_BIND | MS_RDONLY, nullptr) == 0,
+                      std::strerror(errno));
+    } else {
+      fs::permissions(path, fs::perms::owner_read | fs::perms::owner_exec | fs::perms::group_read |
+                                fs::perms::group_exec | fs::perms::others_read | fs::perms::others_exec);
+    }
+    // Prove it: nothing can be created in it.
+    std::ofstream probe(path / "probe");
+    REQUIRE_FALSE(probe.is_open());
+  }
+  ~ReadOnlyDir() {
+    if (mounted) ::umount2(path.c_str(), MNT_DETACH);
+    else fs::permissions(path, fs::perms::owner_all);
+  }
+  ReadOnlyDir(const ReadOnlyDir&) = delete;
+  ReadOnlyDir& operator=(const ReadOnlyDir&) = delete;
+};
+
+std::set<std::string> names_in(const fs::path& dir) {
+  std::set<std::string> out;
+  for (const auto& e : fs::directory_iterator(dir)) out.insert(e.path().filename().string());
+  return out;
+}
+
+// A state file holding one link primary->standby, closed cleanly (no -wal, no -shm left).
+void make_state_with_link(const fs::path& path) {
+  auto s = StateStore::open(path.string());
+  dr::store::record_cluster(s, "id-p", "primary", "p:9092");
+  dr::store::record_cluster(s, "id-s", "standby", "s:9092");
+  dr::store::ensure_link(s, "id-p", "id-s", "{topic}");
+}
+
+struct FileSnapshot {
+  std::string bytes;
+  fs::file_time_type mtime;
+  fs::perms perms;
+  explicit FileSnapshot(const fs::path& p)
+      : bytes(read_bytes(p)), mtime(fs::last_write_time(p)), perms(fs::status(p).permissions()) {}
+  bool operator==(const FileSnapshot&) const = default;
+};
 
 }  // namespace
 
@@ -213,4 +276,214 @@ TEST_CASE("state store: an empty existing file becomes a state file") {
 TEST_CASE("state store: in-memory stores for tests") {
   auto s = StateStore::open(":memory:");
   CHECK(s.schema_version() == StateStore::latest_schema_version());
+}
+
+// Item 10: a read-only medium or a directory that is not writable is not corruption.
+TEST_CASE("state store: in a read-only directory a writer says not writable (never corrupt) and a reader reads") {
+  TempDir dir;
+  auto path = dir.path / "dr-state.db";
+  make_state_with_link(path);
+  REQUIRE(names_in(dir.path) == std::set<std::string>{"dr-state.db"});
+  const FileSnapshot before(path);
+  ReadOnlyDir ro(dir.path);
+
+  auto e = open_error(path.string());
+  CHECK(e.kind() == dr::ErrorKind::io);
+  CHECK(dr::exit_code_for(e.kind()) == 1);
+  const std::string what = e.what();
+  CHECK_MESSAGE(what.find("not writable") != std::string::npos, what);
+  CHECK_MESSAGE(what.find(std::strerror(::geteuid() == 0 ? EROFS : EACCES)) != std::string::npos, what);
+  CHECK_MESSAGE(what.find(path.string()) != std::string::npos, what);
+  CHECK_MESSAGE(what.find("corrupt") == std::string::npos, what);
+  CHECK_MESSAGE(what.find("move it aside") == std::string::npos, what);
+
+  {
+    auto reader = StateStore::open(path.string(), kReader);
+    CHECK(reader.read_only());
+    auto links = dr::store::list_links(reader);
+    REQUIRE(links.size() == 1);
+    CHECK(links[0].name == "primary->standby");
+  }
+  CHECK(FileSnapshot(path) == before);
+  CHECK(names_in(dir.path) == std::set<std::string>{"dr-state.db"});
+}
+
+TEST_CASE("state store: a writer cannot create a state file in a read-only directory, and says why") {
+  TempDir dir;
+  ReadOnlyDir ro(dir.path);
+  auto e = open_error((dir.path / "new.db").string());
+  CHECK(e.kind() == dr::ErrorKind::io);
+  const std::string what = e.what();
+  CHECK_MESSAGE(what.find("not writable") != std::string::npos, what);
+  CHECK_MESSAGE(what.find(dir.path.string()) != std::string::npos, what);
+  CHECK_FALSE(fs::exists(dir.path / "new.db"));
+}
+
+TEST_CASE("state store: a reader on a read-only medium reads what a crashed mirror left in the -wal") {
+  TempDir live, copy;
+  auto path = live.path / "dr-state.db";
+  {
+    // A writer whose last changes are only in the write-ahead log when it dies: snapshot the three
+    // files while it still holds the database open.
+    auto s = StateStore::open(path.string());
+    s.impl().db.exec("PRAGMA wal_autocheckpoint=0");
+    dr::store::record_cluster(s, "id-p", "primary", "p:9092");
+    dr::store::record_cluster(s, "id-s", "standby", "s:9092");
+    dr::store::ensure_link(s, "id-p", "id-s", "{topic}");
+    for (const char* suffix : {"", "-wal", "-shm"}) {
+      fs::copy_file(live.path / ("dr-state.db" + std::string(suffix)), copy.path / ("dr-state.db" + std::string(suffix)));
+    }
+  }
+  const auto copied = copy.path / "dr-state.db";
+  REQUIRE(fs::file_size(copy.path / "dr-state.db-wal") > 0);
+  const FileSnapshot before(copied);
+  const auto files = names_in(copy.path);
+  {
+    ReadOnlyDir ro(copy.path);
+    auto reader = StateStore::open(copied.string(), kReader);
+    CHECK(dr::store::list_links(reader).size() == 1);  // the link exists only in the -wal
+  }
+  CHECK(FileSnapshot(copied) == before);
+  CHECK(names_in(copy.path) == files);
+
+  // The same -wal without its -shm cannot be read without creating one: a clear error, not "corrupt".
+  fs::remove(copy.path / "dr-state.db-shm");
+  ReadOnlyDir ro(copy.path);
+  auto e = reader_error(copied.string());
+  CHECK(e.kind() == dr::ErrorKind::io);
+  const std::string what = e.what();
+  CHECK_MESSAGE(what.find("-shm") != std::string::npos, what);
+  CHECK_MESSAGE(what.find("not writable") != std::string::npos, what);
+  CHECK_MESSAGE(what.find("corrupt") == std::string::npos, what);
+}
+
+// Item 11: tools that only read never write.
+TEST_CASE("state store: a reader never creates, migrates or modifies the file") {
+  TempDir dir;
+  SUBCASE("missing: bad input, not created") {
+    auto path = dir.path / "absent.db";
+    auto e = reader_error(path.string());
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(std::string(e.what()).find("does not exist") != std::string::npos);
+    CHECK_FALSE(fs::exists(path));
+  }
+  SUBCASE("empty: bad input, still empty") {
+    auto path = dir.path / "empty.db";
+    std::ofstream(path).close();
+    const FileSnapshot before(path);
+    auto e = reader_error(path.string());
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(std::string(e.what()).find("empty") != std::string::npos);
+    CHECK(FileSnapshot(path) == before);
+    CHECK(names_in(dir.path) == std::set<std::string>{"empty.db"});
+  }
+  SUBCASE("older schema: refused, not migrated") {
+    auto path = dir.path / "old.db";
+    const Migration v1[] = {{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"}};
+    const Migration v2[] = {{1, "0001_a.sql", "CREATE TABLE a (x INTEGER);"}, {2, "0002_b.sql", "CREATE TABLE b (y INTEGER);"}};
+    { dr::store::open_state_store(path.string(), {}, v1); }
+    const FileSnapshot before(path);
+    auto e = reader_error(path.string(), v2);
+    CHECK(e.kind() == dr::ErrorKind::refused);
+    CHECK_MESSAGE(std::string(e.what()).find("schema version 1") != std::string::npos, e.what());
+    CHECK(FileSnapshot(path) == before);
+    CHECK(user_version_of(path) == 1);
+  }
+  SUBCASE("an SQLite file without kafka-dr's schema: bad input for readers and writers alike") {
+    auto path = dir.path / "other.db";
+    sqlite3* db = nullptr;
+    REQUIRE(sqlite3_open(path.c_str(), &db) == SQLITE_OK);
+    REQUIRE(sqlite3_exec(db, "CREATE TABLE recipes (name TEXT)", nullptr, nullptr, nullptr) == SQLITE_OK);
+    sqlite3_close(db);
+    const FileSnapshot before(path);
+    CHECK(reader_error(path.string()).kind() == dr::ErrorKind::bad_input);
+    auto e = open_error(path.string());
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK_MESSAGE(std::string(e.what()).find("not a kafka-dr state file") != std::string::npos, e.what());
+    CHECK(FileSnapshot(path) == before);
+  }
+  SUBCASE("a good file: read, bytes, mtime and mode unchanged, and the connection cannot write") {
+    auto path = dir.path / "dr-state.db";
+    make_state_with_link(path);
+    fs::permissions(path, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read);
+    const FileSnapshot before(path);
+    {
+      auto reader = StateStore::open(path.string(), kReader);
+      CHECK(dr::store::list_links(reader).size() == 1);
+      CHECK_THROWS_AS(dr::store::record_cluster(reader, "id-x", "x", "x:9092"), dr::Error);
+    }
+    CHECK(FileSnapshot(path) == before);
+  }
+}
+
+TEST_CASE("state store: an existing file's mode is left alone") {
+  TempDir dir;
+  auto path = dir.path / "dr-state.db";
+  make_state_with_link(path);
+  const auto open_mode = fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read | fs::perms::others_read;
+  fs::permissions(path, open_mode);
+  { auto writer = StateStore::open(path.string()); }
+  CHECK(fs::status(path).permissions() == open_mode);
+}
+
+TEST_CASE("state store: a FIFO, a device or a directory is not a state file, and a FIFO never blocks") {
+  TempDir dir;
+  auto fifo = dir.path / "fifo.db";
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  ::alarm(20);  // a test that blocks on the FIFO is killed (and fails) instead of hanging
+  for (const std::string& path : {fifo.string(), std::string("/dev/null"), dir.path.string()}) {
+    for (const auto& options : {dr::store::OpenOptions{}, kReader}) {
+      CAPTURE(path);
+      auto e = open_error(path, dr::store::builtin_migrations(), options);
+      CHECK(e.kind() == dr::ErrorKind::bad_input);
+      CHECK_MESSAGE(std::string(e.what()).find("not a state file") != std::string::npos, e.what());
+    }
+  }
+  ::alarm(0);
+  struct stat sb {};
+  REQUIRE(::stat("/dev/null", &sb) == 0);
+  CHECK(S_ISCHR(sb.st_mode));
+  CHECK((sb.st_mode & 0666) == 0666);
+}
+
+TEST_CASE("state store: refusals at mirror start write nothing (fenced link, wrong alias)") {
+  TempDir dir;
+  auto path = dir.path / "dr-state.db";
+  make_state_with_link(path);
+  const dr::store::ClusterSighting primary{"id-p", "primary", "p:9092"}, standby{"id-s", "standby", "s:9092"};
+  SUBCASE("an alias that names another cluster, on either side") {
+    const FileSnapshot before(path);
+    {
+      auto s = StateStore::open(path.string());
+      const dr::store::ClusterSighting impostor{"id-other", "standby", "other:9092"};
+      CHECK_THROWS_AS(dr::store::record_mirror_link(s, primary, impostor, "{topic}"), dr::Error);
+      const dr::store::ClusterSighting impostor_source{"id-other", "primary", "other:9092"};
+      CHECK_THROWS_AS(dr::store::record_mirror_link(s, impostor_source, standby, "{topic}"), dr::Error);
+    }
+    CHECK(FileSnapshot(path) == before);
+  }
+  SUBCASE("a fenced link") {
+    {
+      auto s = StateStore::open(path.string());
+      dr::store::fence_link(s, dr::store::list_links(s).at(0).id, "failover #1");
+    }
+    const FileSnapshot before(path);
+    {
+      auto s = StateStore::open(path.string());
+      try {
+        dr::store::record_mirror_link(s, primary, standby, "{topic}");
+        FAIL("a fenced link must be refused");
+      } catch (const dr::Error& e) {
+        CHECK(e.kind() == dr::ErrorKind::refused);
+        CHECK_MESSAGE(std::string(e.what()).find("failed_over") != std::string::npos, e.what());
+      }
+    }
+    CHECK(FileSnapshot(path) == before);
+  }
+  SUBCASE("an active link: clusters and link recorded") {
+    auto s = StateStore::open(path.string());
+    auto link = dr::store::record_mirror_link(s, primary, standby, "{topic}");
+    CHECK(link.name == "primary->standby");
+    CHECK(link.state == dr::store::LinkState::active);
+  }
 }

@@ -12,6 +12,7 @@ namespace dr::store {
 struct StateStore::Impl {
   Db db;
   int schema_version = 0;
+  bool read_only = false;
 };
 
 // StateStore::open with an explicit migration list (tests use synthetic lists).

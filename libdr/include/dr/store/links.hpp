@@ -35,6 +35,19 @@ std::vector<Link> list_links(StateStore& store);
 void record_cluster(StateStore& store, const std::string& cluster_id, const std::string& alias,
                     const std::string& bootstrap_servers);
 
+struct ClusterSighting {
+  std::string cluster_id;
+  std::string alias;
+  std::string bootstrap_servers;
+};
+
+// What dr-mirror records when it starts, all or nothing: both clusters and the link between them
+// (created active at epoch 1 if new). Every check comes before any write, in the same transaction:
+// an alias that already names another cluster id, or a link that is not active (fenced by a
+// failover, retired), is dr::Error(refused) and leaves the state file exactly as it was.
+Link record_mirror_link(StateStore& store, const ClusterSighting& source, const ClusterSighting& target,
+                        const std::string& rename_template);
+
 // Returns the link source->target, creating it (state active, epoch 1) if missing. An existing
 // link's name must match; dr::Error(refused) otherwise.
 Link ensure_link(StateStore& store, const std::string& source_cluster_id, const std::string& target_cluster_id,
