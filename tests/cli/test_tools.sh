@@ -25,6 +25,44 @@ expect() {
   passed=$((passed + 1))
 }
 
+# snapshot FILE: its bytes (hash), mtime (ns) and mode; a tool that wrote, migrated or chmod'ed it changes one.
+snapshot() { printf '%s %s' "$(sha256sum <"$1" | cut -d' ' -f1)" "$(stat -c '%y %a' "$1")"; }
+# unchanged NAME FILE SNAPSHOT: checks FILE still has SNAPSHOT.
+unchanged() {
+  local now
+  now=$(snapshot "$2")
+  if [[ $now == "$3" ]]; then echo "ok   $1"; passed=$((passed + 1)); else echo "FAIL $1: $3 -> $now"; failed=$((failed + 1)); fi
+}
+# make_state_file PATH: a state file of the current schema (WAL, mode 0644) with a link primary->standby and a
+# mapping for orders/0, made with sqlite3 from migrations/ since no tool here may create one without Kafka.
+make_state_file() {
+  local n=0 m
+  for m in "$SRC/migrations"/[0-9]*.sql; do sqlite3 "$1" <"$m"; n=$((n + 1)); done
+  sqlite3 "$1" "PRAGMA user_version=$n; PRAGMA journal_mode=WAL;
+    INSERT INTO clusters VALUES ('id-p', 'primary', 'p:9092', 1, 1), ('id-s', 'standby', 's:9092', 1, 1);
+    INSERT INTO links (link_id, name, source_cluster_id, target_cluster_id, created_ms, updated_ms)
+      VALUES (1, 'primary->standby', 'id-p', 'id-s', 1, 1);
+    INSERT INTO topic_map VALUES (1, 'orders', 'orders', 1, 1, 1);
+    INSERT INTO offset_segments VALUES (1, 'orders', 0, 0, 100, 50, 1000, 2000);" >/dev/null
+  chmod 644 "$1"
+}
+# read_only_dir DIR CMD...: runs CMD with DIR read-only: a read-only bind mount in a private mount namespace as
+# root (root ignores permission bits), mode 0555 otherwise.
+read_only_dir() {
+  local dir=$1
+  shift
+  if [[ $(id -u) -eq 0 ]]; then
+    unshare -m sh -c 'mount --bind "$1" "$1" && mount -o remount,bind,ro "$1" && shift && exec "$@"' sh "$dir" "$@"
+  else
+    chmod 555 "$dir"
+    "$@"
+    local rc=$?
+    chmod 755 "$dir"
+    return $rc
+  fi
+}
+SRC=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
 cat >"$WORK/consumer.properties" <<'P'
 # MirrorMaker 1 consumer config
 bootstrap.servers=127.0.0.1:9092
@@ -57,9 +95,10 @@ expect "dr-config --java-keys prints the Java key table" 0 "^\| \`fetch.max.wait
 
 expect "dr-status on a missing file: exit 2" 2 "state file does not exist" -- "$BIN/dr-status" --state "$WORK/none.db"
 : >"$WORK/empty.db"
-expect "dr-status initialises an empty file" 0 "schema version +[0-9]+" -- "$BIN/dr-status" --state "$WORK/empty.db"
-expect "dr-status json" 0 '"schema_version"' -- "$BIN/dr-status" --state "$WORK/empty.db" --format json
-cp "$WORK/empty.db" "$WORK/newer.db"
+make_state_file "$WORK/good.db"
+expect "dr-status reads a state file" 0 "link primary->standby" -- "$BIN/dr-status" --state "$WORK/good.db"
+expect "dr-status json" 0 '"schema_version"' -- "$BIN/dr-status" --state "$WORK/good.db" --format json
+cp "$WORK/good.db" "$WORK/newer.db"
 sqlite3 "$WORK/newer.db" "PRAGMA user_version=999;"
 sum_before=$(sha256sum "$WORK/newer.db" | cut -d' ' -f1)
 expect "dr-status refuses a newer state file: exit 3" 3 "schema version 999.*newer kafka-dr" -- "$BIN/dr-status" --state "$WORK/newer.db"
@@ -68,6 +107,61 @@ if [[ $sum_before == "$sum_after" ]]; then echo "ok   newer state file left unto
 echo "not a database" >"$WORK/text.db"
 expect "dr-status refuses a non-SQLite file: exit 2" 2 "not an SQLite database" -- "$BIN/dr-status" --state "$WORK/text.db"
 if [[ $(cat "$WORK/text.db") == "not a database" ]]; then echo "ok   non-SQLite file left untouched"; passed=$((passed + 1)); else echo "FAIL non-SQLite file modified"; failed=$((failed + 1)); fi
+
+printf 'bootstrap.servers=127.0.0.1:1\n' >"$WORK/standby.properties"
+
+# Item 11: tools that only read never create, migrate, chmod or write the state file.
+snap=$(snapshot "$WORK/empty.db")
+expect "dr-status on an empty file: exit 2" 2 "empty.db: the state file is empty" -- "$BIN/dr-status" --state "$WORK/empty.db"
+expect "dr-translate-offsets on an empty file: exit 2" 2 "empty.db: the state file is empty" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/empty.db" --topic orders --partition 0 --offset 5
+unchanged "readers leave an empty file empty (not migrated)" "$WORK/empty.db" "$snap"
+expect "dr-translate-offsets on a missing file: exit 2, not created" 2 "state file does not exist" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/absent.db" --topic orders --partition 0 --offset 5
+if [[ -e $WORK/absent.db ]]; then echo "FAIL a reader created a state file"; failed=$((failed + 1)); else echo "ok   no file created"; passed=$((passed + 1)); fi
+snap=$(snapshot "$WORK/good.db")
+expect "dr-translate-offsets reads a state file" 0 "orders +0 +5 +105 +exact" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/good.db" --topic orders --partition 0 --offset 5
+expect "dr-status warns about a mode group/others can read" 0 "good.db: the state file has mode 0644" -- \
+  "$BIN/dr-status" --state "$WORK/good.db"
+unchanged "readers leave bytes, mtime and mode of a state file alone" "$WORK/good.db" "$snap"
+expect "dr-failover keeps an existing mode (and warns)" 2 "mode 0644.*Left as it is" -- \
+  "$BIN/dr-failover" --state "$WORK/good.db" --target-config "$WORK/standby.properties" --at -5m --link no-such-link
+unchanged "a writer leaves bytes, mtime and mode alone when it stops on bad input" "$WORK/good.db" "$snap"
+cp "$WORK/newer.db" "$WORK/newer2.db"
+snap=$(snapshot "$WORK/newer2.db")
+expect "dr-failover refuses a newer state file: exit 3" 3 "newer kafka-dr" -- \
+  "$BIN/dr-failover" --state "$WORK/newer2.db" --target-config "$WORK/standby.properties" --at -5m
+unchanged "a refusal writes nothing" "$WORK/newer2.db" "$snap"
+
+# Not a state file: exit 2 at once, never blocking on a FIFO.
+mkfifo "$WORK/fifo.db"
+expect "dr-translate-offsets on a FIFO: exit 2, no hang" 2 "fifo.db: not a state file: the path is a FIFO" -- \
+  timeout 10 "$BIN/dr-translate-offsets" --state "$WORK/fifo.db" --topic orders --partition 0 --offset 5
+expect "dr-status on a FIFO: exit 2, no hang" 2 "not a state file: the path is a FIFO" -- timeout 10 "$BIN/dr-status" --state "$WORK/fifo.db"
+expect "dr-failover on a FIFO: exit 2, no hang" 2 "not a state file: the path is a FIFO" -- \
+  timeout 10 "$BIN/dr-failover" --state "$WORK/fifo.db" --target-config "$WORK/standby.properties" --at -5m
+expect "dr-status on /dev/null: exit 2" 2 "/dev/null: not a state file: the path is a character device" -- \
+  timeout 10 "$BIN/dr-status" --state /dev/null
+expect "dr-failover on /dev/null: exit 2" 2 "/dev/null: not a state file: the path is a character device" -- \
+  timeout 10 "$BIN/dr-failover" --state /dev/null --target-config "$WORK/standby.properties" --at -5m
+expect "dr-status on a directory: exit 2" 2 "not a state file: the path is a directory" -- "$BIN/dr-status" --state "$WORK"
+if [[ $(stat -c '%F %a' /dev/null) == "character special file 666" ]]; then echo "ok   /dev/null untouched"; passed=$((passed + 1)); else echo "FAIL /dev/null was changed"; failed=$((failed + 1)); fi
+
+# Item 10: a read-only file system is "not writable", never "corrupt"; readers read there.
+mkdir "$WORK/ro"
+make_state_file "$WORK/ro/dr-state.db"
+snap=$(snapshot "$WORK/ro/dr-state.db")
+expect "dr-status reads a state file on a read-only file system" 0 "link primary->standby" -- \
+  read_only_dir "$WORK/ro" "$BIN/dr-status" --state "$WORK/ro/dr-state.db"
+expect "dr-translate-offsets reads a state file on a read-only file system" 0 "orders +0 +5 +105 +exact" -- \
+  read_only_dir "$WORK/ro" "$BIN/dr-translate-offsets" --state "$WORK/ro/dr-state.db" --topic orders --partition 0 --offset 5
+expect "dr-failover on a read-only file system: exit 1, not writable" 1 "ro/dr-state.db: the state file is not writable \((Read-only file system|Permission denied)\)" -- \
+  read_only_dir "$WORK/ro" "$BIN/dr-failover" --state "$WORK/ro/dr-state.db" --target-config "$WORK/standby.properties" --at -5m
+out=$(read_only_dir "$WORK/ro" "$BIN/dr-failover" --state "$WORK/ro/dr-state.db" --target-config "$WORK/standby.properties" --at -5m 2>&1)
+if grep -qiE "corrupt|move it aside" <<<"$out"; then echo "FAIL a read-only state file is called corrupt: $out"; failed=$((failed + 1)); else echo "ok   not called corrupt"; passed=$((passed + 1)); fi
+unchanged "nothing written on the read-only file system" "$WORK/ro/dr-state.db" "$snap"
+if [[ $(ls "$WORK/ro") == "dr-state.db" ]]; then echo "ok   no -wal/-shm left"; passed=$((passed + 1)); else echo "FAIL files appeared: $(ls "$WORK/ro")"; failed=$((failed + 1)); fi
 
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
