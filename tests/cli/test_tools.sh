@@ -119,15 +119,16 @@ unchanged "readers leave an empty file empty (not migrated)" "$WORK/empty.db" "$
 expect "dr-translate-offsets on a missing file: exit 2, not created" 2 "state file does not exist" -- \
   "$BIN/dr-translate-offsets" --state "$WORK/absent.db" --topic orders --partition 0 --offset 5
 if [[ -e $WORK/absent.db ]]; then echo "FAIL a reader created a state file"; failed=$((failed + 1)); else echo "ok   no file created"; passed=$((passed + 1)); fi
-snap=$(snapshot "$WORK/good.db")
+make_state_file "$WORK/read.db"
+snap=$(snapshot "$WORK/read.db")
 expect "dr-translate-offsets reads a state file" 0 "orders +0 +5 +105 +exact" -- \
-  "$BIN/dr-translate-offsets" --state "$WORK/good.db" --topic orders --partition 0 --offset 5
-expect "dr-status warns about a mode group/others can read" 0 "good.db: the state file has mode 0644" -- \
-  "$BIN/dr-status" --state "$WORK/good.db"
-unchanged "readers leave bytes, mtime and mode of a state file alone" "$WORK/good.db" "$snap"
+  "$BIN/dr-translate-offsets" --state "$WORK/read.db" --topic orders --partition 0 --offset 5
+expect "dr-status warns about a mode group/others can read" 0 "read.db: the state file has mode 0644" -- \
+  "$BIN/dr-status" --state "$WORK/read.db"
+unchanged "readers leave bytes, mtime and mode of a state file alone" "$WORK/read.db" "$snap"
 expect "dr-failover keeps an existing mode (and warns)" 2 "mode 0644.*Left as it is" -- \
-  "$BIN/dr-failover" --state "$WORK/good.db" --target-config "$WORK/standby.properties" --at -5m --link no-such-link
-unchanged "a writer leaves bytes, mtime and mode alone when it stops on bad input" "$WORK/good.db" "$snap"
+  "$BIN/dr-failover" --state "$WORK/read.db" --target-config "$WORK/standby.properties" --at -5m --link no-such-link
+unchanged "a writer leaves bytes, mtime and mode alone when it stops on bad input" "$WORK/read.db" "$snap"
 cp "$WORK/newer.db" "$WORK/newer2.db"
 snap=$(snapshot "$WORK/newer2.db")
 expect "dr-failover refuses a newer state file: exit 3" 3 "newer kafka-dr" -- \
