@@ -1,12 +1,15 @@
 // dr-mirror against two real Kafka clusters: fidelity, compacted gaps, refusals.
 #include <doctest/doctest.h>
 
+#include <algorithm>
 #include <chrono>
+#include <filesystem>
 #include <thread>
 
 #include <fmt/format.h>
 
 #include "dr/kafka/client.hpp"
+#include "dr/store/audit.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/offset_segments.hpp"
 #include "dr/store/state_store.hpp"
@@ -236,6 +239,30 @@ TEST_CASE("dr-mirror refusals: clear errors and documented exit codes") {
     auto r = dr::test::run_tool("dr-mirror", mirror_args(cfg, state, topic));
     CHECK(r.exit_code == 2);
     CHECK(r.output.find(cfg.producer + ":2: dr-mirror needs acks=all") != std::string::npos);
+  }
+  SUBCASE("a wrong alias or a fenced link: exit 3, and the state file is not written") {
+    dr::test::create_topic(primary, topic, 1);
+    auto args = mirror_args(cfg, state, topic);
+    args.push_back("--until-caught-up");
+    REQUIRE(dr::test::run_tool("dr-mirror", args).exit_code == 0);  // records the clusters and the link
+    auto unchanged_by = [&](std::vector<std::string> a, const std::string& why) {
+      const std::string bytes = dr::test::read_file(state);
+      const auto mtime = std::filesystem::last_write_time(state);
+      auto r = dr::test::run_tool("dr-mirror", a);
+      INFO(r.output);
+      CHECK(r.exit_code == 3);
+      CHECK(r.output.find(why) != std::string::npos);
+      CHECK(dr::test::read_file(state) == bytes);
+      CHECK(std::filesystem::last_write_time(state) == mtime);
+    };
+    auto wrong_alias = args;
+    wrong_alias[std::find(wrong_alias.begin(), wrong_alias.end(), "--target-alias") - wrong_alias.begin() + 1] = "primary";
+    unchanged_by(wrong_alias, "alias 'primary' already names cluster id");
+    {
+      auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
+      dr::store::fence_link(store, dr::store::list_links(store).at(0).id, "test");
+    }
+    unchanged_by(args, "is failed_over");
   }
   SUBCASE("unreachable target: exit 1 after the deadline, naming the cluster") {
     dr::test::write_file(cfg.producer, "bootstrap.servers=127.0.0.1:1\n");

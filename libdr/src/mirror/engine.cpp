@@ -150,16 +150,9 @@ void Engine::open_state() {
   source_alias_ = opt.source_alias.empty() ? source_id : opt.source_alias;
   target_alias_ = opt.target_alias.empty() ? target_id : opt.target_alias;
   std::lock_guard lock(store_mu_);
-  store::record_cluster(*store_, source_id, source_alias_, *source_config.get("bootstrap.servers"));
-  store::record_cluster(*store_, target_id, target_alias_, *target_config.get("bootstrap.servers"));
-  link_ = store::ensure_link(*store_, source_id, target_id, opt.rename_template);
-  if (link_.state != store::LinkState::active) {
-    throw_refused(fmt::format("link {} is {} (epoch {}{}{}): a mirror of a fenced link must not run. After a failover "
-                              "the way back is dr-resync",
-                              link_.name, store::to_string(link_.state), link_.epoch, link_.state_reason.empty() ? "" : ": ",
-                              link_.state_reason),
-                  {.file = opt.state_path});
-  }
+  // Checks (alias, fence) before anything is written: a refused start leaves the file as it was.
+  link_ = store::record_mirror_link(*store_, {source_id, source_alias_, *source_config.get("bootstrap.servers")},
+                                    {target_id, target_alias_, *target_config.get("bootstrap.servers")}, opt.rename_template);
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   const int64_t started = now_ms();
