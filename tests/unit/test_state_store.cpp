@@ -487,3 +487,18 @@ TEST_CASE("state store: refusals at mirror start write nothing (fenced link, wro
     CHECK(link.state == dr::store::LinkState::active);
   }
 }
+
+TEST_CASE("state store: a reader reads beside a running writer and sees what it committed") {
+  TempDir dir;
+  auto path = dir.path / "dr-state.db";
+  auto writer = StateStore::open(path.string());
+  dr::store::record_cluster(writer, "id-p", "primary", "p:9092");
+  dr::store::record_cluster(writer, "id-s", "standby", "s:9092");
+  {
+    auto reader = StateStore::open(path.string(), kReader);
+    CHECK(dr::store::list_links(reader).empty());
+  }
+  dr::store::ensure_link(writer, "id-p", "id-s", "{topic}");
+  auto reader = StateStore::open(path.string(), kReader);
+  CHECK(dr::store::list_links(reader).size() == 1);
+}

@@ -1,5 +1,6 @@
 // The state file as a file: what is at the path, who may write it, how SQLite should open it
-// (private to libdr). Everything here only looks: nothing is created, opened for writing or chmod'ed.
+// (private to libdr). Everything here but create_private_file only looks: nothing is created, opened for
+// writing or chmod'ed.
 #pragma once
 
 #include <sys/types.h>
