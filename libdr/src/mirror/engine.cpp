@@ -167,9 +167,24 @@ void Engine::open_state() {
                 *target_config.get("queue.buffering.max.messages"));
 }
 
-void Engine::persist(std::span<const store::PartitionMappingUpdate> updates) {
-  std::lock_guard lock(store_mu_);
-  store::persist_mapping(*store_, link_.id, updates);
+bool Engine::persist(std::span<const store::PartitionMappingUpdate> updates) {
+  try {
+    std::lock_guard lock(store_mu_);
+    store::persist_mapping(*store_, link_.id, updates);
+    return true;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::io) throw;
+    // A full disk, a read-only file system, a lock held too long: the mapping since the last
+    // persist is not durable, so no offset may be committed past it. Stop without committing
+    // anything more; the next start resumes from the durable mapping.
+    state_unwritable_ = true;
+    fail(Error(ErrorKind::io,
+               fmt::format("the state file could not be written ({}): stopping without committing any further source "
+                           "offsets; the next start resumes from the mapping that is durable",
+                           e.message()),
+               {.file = opt.state_path}));
+    return false;
+  }
 }
 
 void Engine::heartbeat(const char* status) {

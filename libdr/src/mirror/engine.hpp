@@ -118,7 +118,10 @@ class Engine {
   // Subscription the streams should have; returns the version (streams compare theirs).
   uint64_t subscription_version() const { return subscription_version_.load(); }
   std::vector<std::string> subscription();
-  void persist(std::span<const store::PartitionMappingUpdate> updates);
+  // Persists the mapping in one transaction. False when the state file could not be written: the
+  // engine then stops, and no stream commits a source offset again (state_unwritable()).
+  bool persist(std::span<const store::PartitionMappingUpdate> updates);
+  bool state_unwritable() const noexcept { return state_unwritable_.load(); }
   Clock::time_point shutdown_deadline() const { return shutdown_deadline_; }
 
  private:
@@ -161,6 +164,7 @@ class Engine {
   std::atomic<bool> producer_poller_stop_{false};
   std::thread fence_watcher_;  // checks the link and heartbeats, independent of slow Kafka calls
   std::vector<std::unique_ptr<Stream>> streams_;
+  std::atomic<bool> state_unwritable_{false};
   std::mutex fatal_mu_;
   std::optional<Error> fatal_;
   Clock::time_point shutdown_deadline_ = Clock::time_point::max();

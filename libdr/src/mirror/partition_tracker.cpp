@@ -1,5 +1,7 @@
 #include "mirror/partition_tracker.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "dr/log.hpp"
@@ -68,17 +70,28 @@ void PartitionTracker::advance() {
   }
 }
 
-TrackerSnapshot PartitionTracker::snapshot() {
+PendingMapping PartitionTracker::take(int64_t consumer_position) {
   std::lock_guard lock(mu_);
-  TrackerSnapshot s;
-  s.update.source_topic = source_topic_;
-  s.update.partition = partition_;
-  s.update.segments = builder_.take_dirty();
-  s.update.skipped = std::move(skipped_);
-  skipped_.clear();
-  s.next_commit = next_commit_;
-  s.idle = queue_.empty();
-  return s;
+  PendingMapping p;
+  p.update.source_topic = source_topic_;
+  p.update.partition = partition_;
+  SegmentBuilder::Pending segments = builder_.pending();
+  p.update.segments = std::move(segments.segments);
+  p.closed_segments = segments.closed;
+  p.update.skipped = skipped_;
+  p.skipped = skipped_.size();
+  p.commit_at = next_commit_;
+  // The position covers offsets that never reach the application (transaction markers); past
+  // next_commit it is safe only when nothing of the partition is in flight.
+  if (queue_.empty() && consumer_position >= 0 && consumer_position > p.commit_at) p.commit_at = consumer_position;
+  return p;
+}
+
+void PartitionTracker::confirm(const PendingMapping& persisted) {
+  std::lock_guard lock(mu_);
+  builder_.confirm({persisted.update.segments, persisted.closed_segments});
+  skipped_.erase(skipped_.begin(), skipped_.begin() + static_cast<std::ptrdiff_t>(std::min(persisted.skipped, skipped_.size())));
+  durable_commit_ = std::max(durable_commit_, persisted.commit_at);
 }
 
 size_t PartitionTracker::in_flight() {

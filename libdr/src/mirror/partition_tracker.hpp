@@ -4,6 +4,11 @@
 // report marks it acknowledged (or failed). Records leave the front of the queue in source order
 // once settled, feeding the SegmentBuilder and advancing next_commit: the source offset below
 // which every record is on the target (or recorded as skipped).
+//
+// Durability before commit: the mapping a persist takes stays pending in the tracker until
+// confirm() says the state file holds it (take -> persist -> confirm; a failed persist simply
+// never confirms, so nothing is lost). commit_point() only ever moves on confirm, so a source
+// offset is never committed beyond the end of the durable mapping.
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -43,11 +48,20 @@ struct TrackerShared {
   std::atomic<uint64_t> filtered{0};
 };
 
-// What a persist takes from a tracker, atomically: the segments and skips below next_commit.
-struct TrackerSnapshot {
+// What a persist takes from a tracker, atomically: the mapping not yet durable below next_commit.
+// It stays in the tracker until confirm().
+struct PendingMapping {
   store::PartitionMappingUpdate update;
-  int64_t next_commit = -1;  // -1: nothing settled yet
-  bool idle = false;         // no record in flight
+  // The commit point once `update` is durable: every record below it is settled and mapped (or
+  // skipped). The consumer position when nothing was in flight (transaction markers and other
+  // offsets that never reach the application), else next_commit. -1: nothing settled yet.
+  int64_t commit_at = -1;
+  bool empty() const { return update.segments.empty() && update.skipped.empty(); }
+
+ private:
+  friend class PartitionTracker;
+  size_t closed_segments = 0;
+  size_t skipped = 0;
 };
 
 class PartitionTracker {
@@ -63,7 +77,15 @@ class PartitionTracker {
   // Any thread: settles a record (delivery report, produce error, provenance filter).
   void settle(InFlight* slot, InFlight::State state, int64_t target_offset, rd_kafka_resp_err_t error);
 
-  TrackerSnapshot snapshot();
+  // Stream thread: the mapping not yet durable. `consumer_position` is the consumer's position
+  // for the partition read before this call (-1: unknown).
+  PendingMapping take(int64_t consumer_position);
+  // Stream thread: the store holds `persisted` (from the latest take()): drop it from the pending
+  // mapping and move the commit point to its commit_at.
+  void confirm(const PendingMapping& persisted);
+  // Stream thread: the highest source offset that may be committed (-1: none). Never beyond the
+  // end of the durable mapping.
+  int64_t commit_point() const noexcept { return durable_commit_; }
   size_t in_flight();
 
   const std::string& source_topic() const noexcept { return source_topic_; }
@@ -86,6 +108,7 @@ class PartitionTracker {
   SegmentBuilder builder_;
   std::vector<store::SkippedRecord> skipped_;
   int64_t next_commit_ = -1;
+  int64_t durable_commit_ = -1;  // stream thread only
   bool blocked_ = false;  // a failed record stops the queue when aborting
 };
 

@@ -1,5 +1,7 @@
 #include "dr/mirror/segment_builder.hpp"
 
+#include <algorithm>
+
 #include <fmt/format.h>
 
 #include "dr/error.hpp"
@@ -30,6 +32,23 @@ std::vector<OffsetSegment> SegmentBuilder::take_dirty() {
   if (open_ && open_dirty_) out.push_back(*open_);
   open_dirty_ = false;
   return out;
+}
+
+SegmentBuilder::Pending SegmentBuilder::pending() const {
+  Pending out{closed_dirty_, closed_dirty_.size()};
+  if (open_ && open_dirty_) out.segments.push_back(*open_);
+  return out;
+}
+
+void SegmentBuilder::confirm(const Pending& persisted) {
+  // Segments are only appended behind the ones pending() saw, so those are still at the front.
+  closed_dirty_.erase(closed_dirty_.begin(),
+                      closed_dirty_.begin() + static_cast<std::ptrdiff_t>(std::min(persisted.closed, closed_dirty_.size())));
+  if (persisted.segments.size() > persisted.closed && open_) {
+    const OffsetSegment& was_open = persisted.segments.back();
+    // Still the same run and not grown since: clean. Grown or closed since: it is persisted again.
+    if (open_->source_start == was_open.source_start && open_->length == was_open.length) open_dirty_ = false;
+  }
 }
 
 }  // namespace dr::mirror

@@ -275,18 +275,24 @@ void Stream::persist_and_commit(const std::vector<PartitionTracker*>& trackers, 
   for (PartitionTracker* t : trackers) rd_kafka_topic_partition_list_add(positions.get(), t->source_topic().c_str(), t->partition());
   rd_kafka_position(consumer_.get(), positions.get());
 
+  // take -> persist -> confirm: until the store holds it, the mapping stays pending in the
+  // trackers and their commit points stay where they were.
+  std::vector<PendingMapping> taken;
   std::vector<store::PartitionMappingUpdate> updates;
-  std::vector<std::pair<PartitionTracker*, int64_t>> commits;
-  for (int i = 0; i < static_cast<int>(trackers.size()); ++i) {
-    PartitionTracker* t = trackers[static_cast<size_t>(i)];
-    TrackerSnapshot snap = t->snapshot();
-    int64_t commit_at = snap.next_commit;
-    const int64_t position = positions->elems[i].offset;
-    if (snap.idle && position >= 0 && position > commit_at) commit_at = position;
-    if (!snap.update.segments.empty() || !snap.update.skipped.empty()) updates.push_back(std::move(snap.update));
-    if (commit && commit_at >= 0 && commit_at > t->committed) commits.emplace_back(t, commit_at);
+  taken.reserve(trackers.size());
+  for (size_t i = 0; i < trackers.size(); ++i) {
+    taken.push_back(trackers[i]->take(positions->elems[i].offset));
+    if (!taken.back().empty()) updates.push_back(taken.back().update);
   }
-  if (!updates.empty()) engine_.persist(updates);  // durable before any offset is committed
+  if (!updates.empty() && !engine_.persist(updates)) return;  // not durable: the engine stops, nothing is committed
+  for (size_t i = 0; i < trackers.size(); ++i) trackers[i]->confirm(taken[i]);
+  if (!commit || engine_.state_unwritable()) return;
+
+  std::vector<std::pair<PartitionTracker*, int64_t>> commits;
+  for (PartitionTracker* t : trackers) {
+    const int64_t commit_at = t->commit_point();  // never beyond the durable mapping
+    if (commit_at >= 0 && commit_at > t->committed) commits.emplace_back(t, commit_at);
+  }
   if (commits.empty()) return;
   kafka::PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(commits.size()))};
   for (auto& [t, off] : commits) rd_kafka_topic_partition_list_add(list.get(), t->source_topic().c_str(), t->partition())->offset = off;

@@ -22,6 +22,16 @@ class SegmentBuilder {
   // The last one may still grow; persisting it again later extends its row.
   std::vector<OffsetSegment> take_dirty();
 
+  // The same segments, but they stay dirty until confirm() says the store holds them: a persist
+  // that fails loses nothing. `closed` counts the leading segments that can no longer grow.
+  struct Pending {
+    std::vector<OffsetSegment> segments;
+    size_t closed = 0;
+  };
+  Pending pending() const;
+  // `persisted` (from pending()) is durable: those segments are clean unless they grew since.
+  void confirm(const Pending& persisted);
+
  private:
   std::optional<OffsetSegment> open_;
   bool open_dirty_ = false;
