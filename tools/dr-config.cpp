@@ -12,7 +12,7 @@ int main(int argc, char** argv) {
       "Java client keys are mapped (partition.assignment.strategy class names, receive.buffer.bytes, "
       "sasl.jaas.config for PLAIN/SCRAM, ...); keys that mean nothing to a byte-copying mirror "
       "(serializers, interceptors, metrics) are ignored with a warning; unknown keys, and settings that "
-      "cannot be honoured (a Java truststore, a callback handler class, ...), are errors naming FILE:LINE. "
+      "cannot be honoured (a JKS keystore, acks=1 with idempotence, ...), are errors naming FILE:LINE. "
       "--java-keys prints the whole table.\n\n"
       "Examples:\n"
       "  dr-config --config consumer.properties                 # check, print what was set\n"
@@ -53,6 +53,7 @@ int main(int argc, char** argv) {
     for (const auto& f : files) config.apply_file(f);
     for (const auto& x : overrides) config.apply_override(x);
     for (const auto& w : config.warnings()) dr::log::warn("{}: {}", w.origin.to_string(), w.message);
+    config.check();
     if (ping) {
       dr::kafka::Admin admin(config);
       const std::string id = admin.cluster_id(std::chrono::seconds(10));
@@ -76,8 +77,9 @@ int main(int argc, char** argv) {
       size_t width = 0;
       for (const auto& e : entries) width = std::max(width, e.key.size());
       for (const auto& e : entries) {
-        if (e.origin.empty()) fmt::print("{:<{}} = {}\n", e.key, width, e.value);
-        else fmt::print("{:<{}} = {}    # {}\n", e.key, width, e.value, e.origin);
+        const std::string value = dr::kafka::escape_control_bytes(e.value);
+        if (e.origin.empty()) fmt::print("{:<{}} = {}\n", e.key, width, value);
+        else fmt::print("{:<{}} = {}    # {}\n", e.key, width, value, e.origin);
       }
     }
     return dr::exit_ok;

@@ -86,12 +86,55 @@ expect "dr-config unreadable file: exit 2 naming it" 2 "$WORK/missing.properties
 expect "dr-config bad -X: exit 2 naming the flag" 2 "-X: invalid value for 'linger.ms'" -- "$BIN/dr-config" -X linger.ms=soon
 expect "dr-config unknown flag: exit 2" 2 "" -- "$BIN/dr-config" --no-such-flag
 
+# No raw control byte (other than newline and tab) may reach the terminal from a file or a flag.
+expect_no_control_bytes() {
+  local name=$1
+  shift 2
+  "$@" >"$WORK/out.bin" 2>&1
+  if LC_ALL=C grep -qP '[\x00-\x08\x0b-\x1f\x7f]' "$WORK/out.bin"; then
+    echo "FAIL $name: raw control bytes in the output:"; od -c "$WORK/out.bin" | head -5 | sed 's/^/    /'; failed=$((failed + 1)); return
+  fi
+  echo "ok   $name"
+  passed=$((passed + 1))
+}
+
 # MirrorMaker 1's own files (item 12): keys of the Java clients are mapped or ignored, never unknown.
 printf 'bootstrap.servers=127.0.0.1:9092\nacks=all\nmax.block.ms=9223372036854775807\nmax.in.flight.requests.per.connection=1\n' >"$WORK/mm1-producer.properties"
 printf 'bootstrap.servers=127.0.0.1:9092\ngroup.id=mm1\nfetch.max.wait.ms=250\nexclude.internal.topics=true\n' >"$WORK/mm1-consumer.properties"
 expect "dr-config MirrorMaker 1 producer: max.block.ms ignored with a warning" 0 "mm1-producer.properties:3: ignoring 'max.block.ms'" -- "$BIN/dr-config" --role producer --config "$WORK/mm1-producer.properties"
 expect "dr-config MirrorMaker 1 consumer: fetch.max.wait.ms is fetch.wait.max.ms" 0 "fetch.wait.max.ms += 250 +# .*mm1-consumer.properties:3" -- "$BIN/dr-config" --config "$WORK/mm1-consumer.properties"
 expect "dr-config --java-keys prints the Java key table" 0 "^\| \`fetch.max.wait.ms\` \|" -- "$BIN/dr-config" --java-keys
+
+# Contradictions librdkafka would only report when a client is created (item 13), at load with FILE:LINE.
+printf 'bootstrap.servers=127.0.0.1:9092\nacks=1\nenable.idempotence=true\n' >"$WORK/acks1.properties"
+expect "dr-config acks=1 with idempotence: exit 2 naming file:line" 2 "acks1.properties:2: .*idempotence.*acks=all" -- "$BIN/dr-config" --role producer --config "$WORK/acks1.properties"
+expect "dr-config acks=1 with idempotence, any role" 2 "acks1.properties:2: " -- "$BIN/dr-config" --config "$WORK/acks1.properties"
+printf '\xfe\xed\xfe\xed\x00\x00\x00\x02' >"$WORK/client.keystore.jks"
+printf 'bootstrap.servers=127.0.0.1:9092\nsecurity.protocol=SSL\nssl.keystore.location=%s\nssl.keystore.password=x\n' "$WORK/client.keystore.jks" >"$WORK/jks.properties"
+expect "dr-config JKS keystore without ssl.keystore.type: exit 2 naming file:line" 2 "jks.properties:3: .*JKS.*keytool -importkeystore .*-deststoretype PKCS12" -- "$BIN/dr-config" --config "$WORK/jks.properties"
+printf 'not a keystore\n' >"$WORK/client.p12"
+printf 'ssl.keystore.location=%s\nssl.keystore.password=x\nssl.keystore.type=PKCS12\n' "$WORK/client.p12" >"$WORK/notp12.properties"
+expect "dr-config keystore without PKCS#12 content: exit 2 naming file:line" 2 "notp12.properties:1: .*keytool -importkeystore" -- "$BIN/dr-config" --config "$WORK/notp12.properties"
+printf 'group.id=g\n' >"$WORK/nobootstrap.properties"
+expect "dr-config --ping without bootstrap.servers names the file: exit 2" 2 "nobootstrap.properties: .*bootstrap.servers" -- "$BIN/dr-config" --config "$WORK/nobootstrap.properties" --ping
+
+# Numbers are read strictly: librdkafka would take "45s" as 45 (milliseconds).
+expect "dr-config refuses a number with a unit: exit 2" 2 "-X: invalid value for 'session.timeout.ms': '45s' is not a whole number" -- "$BIN/dr-config" -X session.timeout.ms=45s
+expect "dr-config refuses a number in exponent notation: exit 2" 2 "not a whole number" -- "$BIN/dr-config" -X fetch.min.bytes=1e3
+expect "dr-config takes a plain number and words" 0 "linger.ms += 20" -- "$BIN/dr-config" -X linger.ms=20 -X acks=all -X enable.idempotence=true
+
+# Control bytes from files and flags are echoed escaped (item 13).
+printf 'bootstrap.servers=127.0.0.1:9092\nno.such\x1b[2Jkey=1\n' >"$WORK/esc-key.properties"
+expect "dr-config escapes ESC in an unknown key" 2 "esc-key.properties:2: unknown property 'no.such\\\\x1b\[2Jkey'" -- "$BIN/dr-config" --config "$WORK/esc-key.properties"
+expect_no_control_bytes "dr-config: no raw ESC from an unknown key" -- "$BIN/dr-config" --config "$WORK/esc-key.properties"
+printf 'linger.ms=5\x1b]0;owned\x07\n' >"$WORK/esc-value.properties"
+expect_no_control_bytes "dr-config: no raw control bytes from an invalid value" -- "$BIN/dr-config" --config "$WORK/esc-value.properties"
+printf 'bootstrap.servers=127.0.0.1:9092\\u0000evil\n' >"$WORK/nul.properties"
+expect "dr-config refuses a NUL byte (librdkafka would cut the value there)" 2 "nul.properties:1: .*\\\\x00" -- "$BIN/dr-config" --config "$WORK/nul.properties"
+expect_no_control_bytes "dr-config: no raw control bytes from -X" -- "$BIN/dr-config" -X $'no.such.key\r\e[31m=1'
+expect_no_control_bytes "dr-config: no raw control bytes from a malformed line" -- "$BIN/dr-config" --config <(printf 'a=1\n\x1b[31mkey\n')
+printf 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p" x\\u001b[2J="1";\n' >"$WORK/esc-jaas.properties"
+expect_no_control_bytes "dr-config: no raw control bytes in warnings" -- "$BIN/dr-config" --config "$WORK/esc-jaas.properties"
 
 expect "dr-status on a missing file: exit 2" 2 "state file does not exist" -- "$BIN/dr-status" --state "$WORK/none.db"
 : >"$WORK/empty.db"

@@ -1,10 +1,12 @@
 #include <doctest/doctest.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 
 #include "dr/error.hpp"
+#include "dr/kafka/client.hpp"
 #include "dr/kafka/config.hpp"
 
 using dr::kafka::ClientConfig;
@@ -141,6 +143,126 @@ TEST_CASE("config: Java truststores and JKS keystores are refused with a way out
   CHECK_THROWS_AS(c.set("ssl.keystore.type", "JKS", kTest), dr::Error);
   c.set("ssl.keystore.type", "PKCS12", kTest);
   CHECK(c.entries().empty());
+}
+
+TEST_CASE("config: a keystore that is not PKCS#12, with no ssl.keystore.type, is refused naming FILE:LINE") {
+  TempFile keystore(std::string("\xfe\xed\xfe\xed\x00\x00\x00\x02", 8));  // JKS magic
+  TempFile f("security.protocol=SSL\nssl.keystore.location=" + keystore.path.string() + "\nssl.keystore.password=x\n");
+  ClientConfig c(ClientRole::consumer);
+  try {
+    c.apply_file(f.path.string());
+    FAIL("expected an error");
+  } catch (const dr::Error& e) {
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(e.context().file == f.path.string());
+    CHECK(e.context().line == 2);
+    CHECK(std::string(e.what()).find("JKS") != std::string::npos);
+    CHECK(std::string(e.what()).find("keytool -importkeystore") != std::string::npos);
+  }
+}
+
+TEST_CASE("config: check() refuses idempotence without acks=all, naming the acks line") {
+  TempFile f("bootstrap.servers=a:9092\nacks=1\nenable.idempotence=true\n");
+  for (ClientRole role : {ClientRole::producer, ClientRole::consumer, ClientRole::admin}) {
+    ClientConfig c(role);
+    c.apply_file(f.path.string());  // each line is fine on its own
+    try {
+      c.check();
+      FAIL("expected an error");
+    } catch (const dr::Error& e) {
+      CHECK(e.context().line == 2);
+      CHECK(std::string(e.what()).find("enable.idempotence=true (" + f.path.string() + ":3) needs acks=all") !=
+            std::string::npos);
+    }
+  }
+  ClientConfig producer(ClientRole::producer);  // kafka-dr's producers default to idempotence
+  producer.set("acks", "1", kTest);
+  CHECK_THROWS_AS(producer.check(), dr::Error);
+  producer.set("enable.idempotence", "false", kTest);
+  producer.check();
+  ClientConfig consumer(ClientRole::consumer);
+  consumer.set("acks", "1", kTest);
+  consumer.check();
+  ClientConfig all(ClientRole::producer);
+  all.set("acks", "all", kTest);
+  all.set("enable.idempotence", "true", kTest);
+  all.check();
+  all.set("request.required.acks", "-1", kTest);
+  all.check();
+  all.set("max.in.flight.requests.per.connection", "6", kTest);
+  CHECK_THROWS_AS(all.check(), dr::Error);
+  all.set("max.in.flight.requests.per.connection", "5", kTest);
+  all.set("retries", "0", kTest);
+  CHECK_THROWS_AS(all.check(), dr::Error);
+}
+
+TEST_CASE("config: check() runs when a client is built, and a keystore needs its password") {
+  TempFile keystore(std::string("\x30\x82\x01\x00\x02\x01\x03", 7));  // PKCS#12 header
+  ClientConfig c(ClientRole::consumer);
+  c.set("ssl.keystore.location", keystore.path.string(), kTest);
+  CHECK_THROWS_AS(c.check(), dr::Error);
+  CHECK_THROWS_AS(dr::kafka::dump_config(c, true), dr::Error);  // make_conf checks
+  c.set("ssl.keystore.password", "secret", kTest);
+  c.check();
+}
+
+TEST_CASE("config: control bytes are escaped") {
+  using dr::kafka::escape_control_bytes;
+  CHECK(escape_control_bytes("plain text: a=b, caf\xc3\xa9 \xe2\x82\xac") == "plain text: a=b, caf\xc3\xa9 \xe2\x82\xac");
+  CHECK(escape_control_bytes("\x1b[2J\r\n\t") == "\\x1b[2J\\x0d\\x0a\\x09");
+  CHECK(escape_control_bytes(std::string("a\0b", 3)) == "a\\x00b");
+  CHECK(escape_control_bytes("\x7f") == "\\x7f");
+  CHECK(escape_control_bytes("\xc2\x9b" "1m") == "\\xc2\\x9b" "1m");  // C1 CSI as UTF-8
+  CHECK(escape_control_bytes("\x9b" "1m\xff") == "\\x9b" "1m\\xff");  // not UTF-8
+  CHECK(escape_control_bytes("\xe2\x82") == "\\xe2\\x82");        // truncated sequence
+}
+
+TEST_CASE("config: errors and warnings echo keys, values and paths escaped") {
+  ClientConfig c(ClientRole::consumer);
+  auto message_of = [&](const std::string& key, const std::string& value, const ConfigOrigin& origin) {
+    try {
+      c.set(key, value, origin);
+    } catch (const dr::Error& e) {
+      return std::string(e.what());
+    }
+    FAIL("expected an error for " << key);
+    return std::string();
+  };
+  auto clean = [](const std::string& s) {
+    return std::none_of(s.begin(), s.end(), [](char ch) { return static_cast<unsigned char>(ch) < 0x20 || ch == 0x7f; });
+  };
+  std::string m = message_of("no.such\x1b[2Jkey", "1", kTest);
+  CHECK(clean(m));
+  CHECK(m.find("no.such\\x1b[2Jkey") != std::string::npos);
+  m = message_of("linger.ms", "5\x1b]0;t\x07", kTest);
+  CHECK(clean(m));
+  m = message_of("no.such.key", "1", ConfigOrigin{.file = "dir\x1b/c.properties", .line = 2, .flag = {}});
+  CHECK(clean(m));
+  CHECK(m.find("dir\\x1b/c.properties:2: ") == 0);
+  m = message_of("bootstrap.servers", std::string("a:9092\0evil", 11), kTest);  // a NUL would cut it short
+  CHECK(clean(m));
+  CHECK(m.find("NUL") != std::string::npos);
+  CHECK_THROWS_AS(c.apply_override("no.such\rkey=1"), dr::Error);
+  c.set("sasl.jaas.config",
+        "org.apache.kafka.common.security.plain.PlainLoginModule required username=\"u\" password=\"p\" x\x1b[2J=\"1\";", kTest);
+  REQUIRE_FALSE(c.warnings().empty());
+  CHECK(clean(c.warnings().back().message));
+  CHECK(c.warnings().back().message.find("x\\x1b[2J") != std::string::npos);
+}
+
+TEST_CASE("config: a client without bootstrap.servers names the config files") {
+  TempFile f("group.id=g\n");
+  ClientConfig c(ClientRole::admin);
+  c.apply_file(f.path.string());
+  CHECK(c.files() == std::vector<std::string>{f.path.string()});
+  try {
+    dr::kafka::Admin admin(c);
+    FAIL("expected an error");
+  } catch (const dr::Error& e) {
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(e.context().file == f.path.string());
+    CHECK(std::string(e.what()).find("bootstrap.servers") != std::string::npos);
+  }
 }
 
 TEST_CASE("config: secrets are masked in dumps, with and without defaults") {

@@ -112,7 +112,7 @@ TEST_CASE("java keys: only refused keys, and values librdkafka cannot take, fail
   CHECK(failed == expected);
 }
 
-TEST_CASE("java keys: the file without its refused keys loads") {
+TEST_CASE("java keys: the file without its refused keys loads and passes check()") {
   JavaKeyFixture f;
   std::ostringstream kept;
   for (const auto& p : f.properties) {
@@ -124,6 +124,7 @@ TEST_CASE("java keys: the file without its refused keys loads") {
   std::ofstream(path) << kept.str();
   ClientConfig c(ClientRole::producer);
   c.apply_file(path);
+  c.check();
   CHECK(c.get("fetch.wait.max.ms") == "500");
   CHECK(c.get("queue.buffering.max.kbytes") == "32768");
   CHECK(c.get("ssl.keystore.location") == (f.dir / "client.keystore.p12").string());
@@ -204,4 +205,40 @@ TEST_CASE("java keys: a PEM truststore is a CA file, a Java truststore is refuse
   c.set("ssl.keystore.type", "pkcs12", o);
   CHECK_THROWS_AS(c.set("ssl.keystore.type", "JKS", o), dr::Error);
   CHECK_THROWS_AS(c.set("ssl.keystore.type", "JCEKS", o), dr::Error);
+}
+
+TEST_CASE("java keys: a keystore is judged by its content, whatever ssl.keystore.type says") {
+  JavaKeyFixture f;
+  auto write = [&](const std::string& name, const std::string& bytes) {
+    const std::string path = (f.dir / name).string();
+    std::ofstream(path, std::ios::binary) << bytes;
+    return path;
+  };
+  const ConfigOrigin o{.file = "client.properties", .line = 9, .flag = {}};
+  const std::string jks = write("client.keystore.jks", std::string("\xfe\xed\xfe\xed\x00\x00\x00\x02", 8));
+  const std::string jceks = write("client.jceks", std::string("\xce\xce\xce\xce\x00\x00\x00\x02", 8));
+  const std::string pem = write("client.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n"
+                                              "-----BEGIN PRIVATE KEY-----\nMIIE\n-----END PRIVATE KEY-----\n");
+  const std::string cert_only = write("cert-only.pem", "-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n");
+  const std::string garbage = write("client.p12", "not a keystore");
+  const std::string missing_jks = (f.dir / "missing.keystore.jks").string();
+  ClientConfig c(ClientRole::consumer);
+  for (const std::string& bad : {jks, jceks, garbage, missing_jks}) {
+    CAPTURE(bad);
+    try {
+      c.set("ssl.keystore.location", bad, o);
+      FAIL("expected an error");
+    } catch (const dr::Error& e) {
+      CHECK(e.context().file == "client.properties");
+      CHECK(e.context().line == 9);
+      CHECK(std::string(e.what()).find("keytool -importkeystore") != std::string::npos);
+    }
+  }
+  CHECK_THROWS_AS(c.set("ssl.keystore.location", (f.dir / "missing.p12").string(), o), dr::Error);
+  CHECK_THROWS_AS(c.set("ssl.keystore.location", cert_only, o), dr::Error);  // no private key
+  c.set("ssl.keystore.location", pem, o);
+  CHECK(c.get("ssl.certificate.location") == pem);
+  CHECK(c.get("ssl.key.location") == pem);
+  c.set("ssl.keystore.location", (f.dir / "client.keystore.p12").string(), o);
+  CHECK(c.get("ssl.keystore.location") == (f.dir / "client.keystore.p12").string());
 }

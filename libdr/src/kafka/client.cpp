@@ -75,14 +75,20 @@ int timeout_ms(std::chrono::milliseconds t) {
 std::string describe_cluster(const ClientConfig& config) {
   auto bs = config.get("bootstrap.servers");
   auto id = config.get("client.id");
-  std::string servers = bs ? *bs : std::string("<no bootstrap.servers>");
-  return id ? fmt::format("{} ({})", *id, servers) : servers;
+  std::string servers = bs ? escape_control_bytes(*bs) : std::string("<no bootstrap.servers>");
+  return id ? fmt::format("{} ({})", escape_control_bytes(*id), servers) : servers;
 }
 
 KafkaHandle make_client(rd_kafka_type_t type, const ClientConfig& config, ClientContext& context,
                         void (*customize)(rd_kafka_conf_t*)) {
   if (!config.get("bootstrap.servers")) {
-    throw_bad_input(fmt::format("{} config has no bootstrap.servers", to_string(config.role())));
+    std::string files;
+    for (const std::string& f : config.files()) files += (files.empty() ? "" : ", ") + escape_control_bytes(f);
+    throw_bad_input(files.empty() ? fmt::format("{} config has no bootstrap.servers (no config file given; set it "
+                                                "with -X bootstrap.servers=HOST:PORT)",
+                                                to_string(config.role()))
+                                  : fmt::format("{} config has no bootstrap.servers", to_string(config.role())),
+                    {.file = files});
   }
   if (context.cluster.empty()) context.cluster = describe_cluster(config);
   ConfHandle conf = make_conf(config);

@@ -1,8 +1,10 @@
-// ClientConfig: validation against librdkafka itself.
+// ClientConfig: validation against librdkafka itself, checks across keys, escaping for messages.
 // The Java-key table is in java_keys.cpp.
 #include <algorithm>
 #include <array>
+#include <cctype>
 #include <charconv>
+#include <initializer_list>
 
 #include <fmt/format.h>
 
@@ -15,6 +17,23 @@
 namespace dr::kafka {
 
 namespace {
+
+bool iequals(std::string_view a, std::string_view b) {
+  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
+           return std::tolower(static_cast<unsigned char>(x)) == std::tolower(static_cast<unsigned char>(y));
+         });
+}
+
+std::string trim_blanks(std::string_view s) {
+  size_t b = s.find_first_not_of(" \t");
+  if (b == std::string_view::npos) return {};
+  return std::string(s.substr(b, s.find_last_not_of(" \t") - b + 1));
+}
+
+bool is_integer(std::string_view s) {
+  if (!s.empty() && (s[0] == '-' || s[0] == '+')) s.remove_prefix(1);
+  return !s.empty() && s.find_first_not_of("0123456789") == std::string_view::npos;
+}
 
 // Validates one librdkafka key=value using librdkafka's own table.
 void validate(const std::string& key, const std::string& value, const ConfigOrigin& origin) {
@@ -31,12 +50,59 @@ void validate(const std::string& key, const std::string& value, const ConfigOrig
     std::string why = is_secret_key(key) ? std::string("value rejected") : std::string(errstr);
     throw_config_error(fmt::format("invalid value for '{}': {}", key, why), origin);
   }
+  // librdkafka reads integers with strtol and drops what follows the digits: "45s" would be 45 ms.
+  // Java refuses such values, and so does kafka-dr: a number must be all digits.
+  char stored[64];
+  size_t size = sizeof stored;
+  res = rd_kafka_conf_get(conf.get(), key.c_str(), stored, &size);
+  if (res == RD_KAFKA_CONF_UNKNOWN) {  // a topic-level key, kept in the default topic config
+    const rd_kafka_topic_conf_t* topic_conf = rd_kafka_conf_get_default_topic_conf(conf.get());
+    size = sizeof stored;
+    if (topic_conf != nullptr) res = rd_kafka_topic_conf_get(topic_conf, key.c_str(), stored, &size);
+  }
+  if (res != RD_KAFKA_CONF_OK || !is_integer(stored) || is_secret_key(key)) return;
+  const std::string given = trim_blanks(value);
+  if (!is_integer(given) && given.find_first_of("0123456789") != std::string::npos) {
+    throw_config_error(fmt::format("invalid value for '{}': '{}' is not a whole number (librdkafka would read {})",
+                                   key, value, stored),
+                       origin);
+  }
 }
 
 }  // namespace
 
+std::string escape_control_bytes(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  auto escape = [&](unsigned char c) { out += fmt::format("\\x{:02x}", c); };
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    if (c < 0x80) {
+      if (c < 0x20 || c == 0x7f) escape(c);
+      else out += static_cast<char>(c);
+      ++i;
+      continue;
+    }
+    // Keep a well-formed UTF-8 sequence unless it encodes a C1 control (U+0080..U+009F).
+    size_t len = c >= 0xC2 && c <= 0xDF ? 2 : c >= 0xE0 && c <= 0xEF ? 3 : c >= 0xF0 && c <= 0xF4 ? 4 : 0;
+    bool ok = len > 0 && i + len <= text.size();
+    for (size_t k = 1; ok && k < len; ++k) ok = (static_cast<unsigned char>(text[i + k]) & 0xC0) == 0x80;
+    if (ok && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) ok = false;
+    if (!ok) {
+      escape(c);
+      ++i;
+      continue;
+    }
+    out.append(text.substr(i, len));
+    i += len;
+  }
+  return out;
+}
+
 void throw_config_error(std::string_view message, const ConfigOrigin& origin) {
-  throw_bad_input(std::string(message), {.file = origin.file, .line = origin.line, .flag = origin.flag});
+  throw_bad_input(escape_control_bytes(message), {.file = escape_control_bytes(origin.file),
+                                                  .line = origin.line,
+                                                  .flag = escape_control_bytes(origin.flag)});
 }
 
 const char* to_string(ClientRole role) noexcept {
@@ -49,12 +115,13 @@ const char* to_string(ClientRole role) noexcept {
 }
 
 std::string ConfigOrigin::to_string() const {
-  if (!file.empty()) return line > 0 ? fmt::format("{}:{}", file, line) : file;
+  if (!file.empty()) return escape_control_bytes(line > 0 ? fmt::format("{}:{}", file, line) : file);
   if (!flag.empty()) return flag;
   return "default";
 }
 
 void ClientConfig::apply_file(const std::string& path) {
+  files_.push_back(path);
   for (const Property& p : read_properties_file(path)) {
     set(p.key, p.value, ConfigOrigin{.file = path, .line = p.line, .flag = {}});
   }
@@ -69,11 +136,57 @@ void ClientConfig::apply_override(std::string_view kv) {
 }
 
 void ClientConfig::set(const std::string& key, const std::string& value, const ConfigOrigin& origin) {
+  // librdkafka takes C strings: a NUL would silently cut the key or value short.
+  if (key.find('\0') != std::string::npos || value.find('\0') != std::string::npos) {
+    throw_config_error(fmt::format("'{}': a NUL byte in the {} (librdkafka would read only what comes before it)",
+                                   is_secret_key(key) ? key : key + "=" + value,
+                                   key.find('\0') != std::string::npos ? "key" : "value"),
+                       origin);
+  }
   MappedKey mapped = map_java_key(key, value, origin);
-  for (const std::string& w : mapped.warnings) warnings_.push_back({origin, w});
+  for (const std::string& w : mapped.warnings) warnings_.push_back({origin, escape_control_bytes(w)});
   if (!mapped.handled) mapped.entries.emplace_back(key, value);
   for (const auto& [k, v] : mapped.entries) validate(k, v, origin);
   for (auto& [k, v] : mapped.entries) store(std::move(k), std::move(v), origin);
+}
+
+void ClientConfig::check() const {
+  // Several librdkafka names for one setting: the file may use any of them.
+  auto find_any = [this](std::initializer_list<std::string_view> keys) -> const ConfigEntry* {
+    for (std::string_view k : keys) {
+      if (const ConfigEntry* e = find(k)) return e;
+    }
+    return nullptr;
+  };
+  auto number = [](const ConfigEntry* e) {
+    long long n = 0;
+    auto [p, ec] = std::from_chars(e->value.data(), e->value.data() + e->value.size(), n);
+    return ec == std::errc() ? std::optional<long long>(n) : std::nullopt;
+  };
+  const ConfigEntry* idempotence = find("enable.idempotence");
+  const bool idempotent = idempotence ? iequals(idempotence->value, "true") || idempotence->value == "1"
+                                      : role_ == ClientRole::producer;
+  if (idempotent) {
+    const std::string why =
+        idempotence ? fmt::format("enable.idempotence=true ({}) needs", idempotence->origin.to_string())
+                    : std::string("kafka-dr's producers are idempotent (enable.idempotence defaults to true), which needs");
+    if (const ConfigEntry* acks = find_any({"acks", "request.required.acks"});
+        acks && acks->value != "all" && acks->value != "-1") {
+      throw_config_error(fmt::format("{}={}: {} acks=all", acks->key, acks->value, why), acks->origin);
+    }
+    if (const ConfigEntry* inflight = find_any({"max.in.flight.requests.per.connection", "max.in.flight"});
+        inflight && number(inflight).value_or(0) > 5) {
+      throw_config_error(fmt::format("{}={}: {} at most 5", inflight->key, inflight->value, why), inflight->origin);
+    }
+    if (const ConfigEntry* retries = find_any({"retries", "message.send.max.retries"});
+        retries && number(retries) == 0) {
+      throw_config_error(fmt::format("{}={}: {} at least 1", retries->key, retries->value, why), retries->origin);
+    }
+  }
+  if (const ConfigEntry* keystore = find("ssl.keystore.location"); keystore && !find("ssl.keystore.password")) {
+    throw_config_error("ssl.keystore.location needs ssl.keystore.password (librdkafka refuses a keystore without one)",
+                       keystore->origin);
+  }
 }
 
 void ClientConfig::set_default(const std::string& key, const std::string& value) {
@@ -120,6 +233,7 @@ bool is_secret_key(std::string_view key) {
 }
 
 ConfHandle make_conf(const ClientConfig& config) {
+  config.check();
   ConfHandle conf{rd_kafka_conf_new()};
   char errstr[512];
   for (const ConfigEntry& e : config.entries()) {

@@ -23,8 +23,8 @@ struct MappedKey {
 // throw dr::Error(bad_input) naming `origin`.
 MappedKey map_java_key(const std::string& key, const std::string& value, const ConfigOrigin& origin);
 
-// dr::Error(bad_input) with the origin's file, line or flag as context: the one way config errors
-// are raised.
+// dr::Error(bad_input) with the message escaped (it may quote keys and values from the file) and
+// the origin's file, line or flag as context.
 [[noreturn]] void throw_config_error(std::string_view message, const ConfigOrigin& origin);
 
 }  // namespace dr::kafka

@@ -239,6 +239,35 @@ constexpr std::string_view kKeystoreWayOut =
     "librdkafka reads PKCS#12 keystores only; convert with keytool -importkeystore -srckeystore FILE "
     "-destkeystore FILE.p12 -deststoretype PKCS12 and point ssl.keystore.location at FILE.p12";
 
+MappedKey keystore_location(const JavaKeyRule& rule, const std::string& value, const ConfigOrigin& origin) {
+  const StoreFile f = read_store(value);
+  switch (f.format) {
+    case StoreFormat::pkcs12: return one("ssl.keystore.location", value);
+    case StoreFormat::pem: {
+      if (!f.has_private_key) {
+        throw_config_error(fmt::format("{}: '{}' is a PEM file without a private key", rule.key, value), origin);
+      }
+      MappedKey m = one("ssl.certificate.location", value);
+      m.entries.emplace_back("ssl.key.location", value);
+      return m;
+    }
+    case StoreFormat::jks:
+    case StoreFormat::jceks:
+      throw_config_error(fmt::format("{}: '{}' is a Java keystore ({}; Kafka's default ssl.keystore.type is JKS); {}",
+                                     rule.key, value, f.format == StoreFormat::jks ? "JKS" : "JCEKS", kKeystoreWayOut),
+                         origin);
+    case StoreFormat::unreadable:
+      throw_config_error(fmt::format("{}: cannot read '{}': {}{}{}", rule.key, value, f.error,
+                                     named_like_java_store(value) ? "; and if it is a JKS keystore as its name says, " : "",
+                                     named_like_java_store(value) ? kKeystoreWayOut : ""),
+                         origin);
+    case StoreFormat::other: break;
+  }
+  throw_config_error(fmt::format("{}: '{}' is not a PKCS#12 keystore (Kafka's default ssl.keystore.type is JKS); {}",
+                                 rule.key, value, kKeystoreWayOut),
+                     origin);
+}
+
 MappedKey keystore_type(const JavaKeyRule& rule, const std::string& value, const ConfigOrigin& origin) {
   const std::string v = trim(value);
   if (iequals(v, "PKCS12") || iequals(v, "PEM")) return MappedKey{.handled = true, .entries = {}, .warnings = {}};
@@ -400,7 +429,10 @@ constexpr std::array kJavaKeys{
     JavaKey{{"ssl.keymanager.algorithm", "PCA", A::ignored, "", kJavaSecurity}},
     JavaKey{{"ssl.keystore.certificate.chain", "PCA", A::renamed, "ssl.certificate.pem", ""}},
     JavaKey{{"ssl.keystore.key", "PCA", A::renamed, "ssl.key.pem", ""}},
-    JavaKey{{"ssl.keystore.location", "PCA", A::same, "ssl.keystore.location", "librdkafka reads PKCS#12 only"}},
+    JavaKey{{"ssl.keystore.location", "PCA", A::converted, "ssl.keystore.location",
+             "the file decides: PKCS#12 passes, PEM becomes ssl.certificate.location and ssl.key.location, "
+             "JKS or anything else is refused with the keytool command that converts it"},
+            keystore_location},
     JavaKey{{"ssl.keystore.password", "PCA", A::same, "ssl.keystore.password", ""}},
     JavaKey{{"ssl.keystore.type", "PCA", A::converted, "",
              "PKCS12 and PEM are accepted (the file's content decides); JKS and others are refused"},

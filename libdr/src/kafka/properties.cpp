@@ -9,6 +9,7 @@
 
 #include "dr/error.hpp"
 #include "dr/kafka/config.hpp"
+#include "kafka/config_internal.hpp"
 
 namespace dr::kafka {
 
@@ -86,7 +87,7 @@ std::string unescape(std::string_view s, const std::string& source, int line) {
       case 'u': {
         unsigned cp = 0;
         if (s.size() - (i + 1) < 4) {
-          throw_bad_input("malformed \\uXXXX escape: needs four hex digits", {.file = source, .line = line});
+          throw_config_error("malformed \\uXXXX escape: needs four hex digits", {.file = source, .line = line, .flag = {}});
         }
         for (int k = 1; k <= 4; ++k) {
           char h = s[i + static_cast<size_t>(k)];
@@ -94,8 +95,8 @@ std::string unescape(std::string_view s, const std::string& source, int line) {
           if (h >= '0' && h <= '9') cp |= static_cast<unsigned>(h - '0');
           else if (h >= 'a' && h <= 'f') cp |= static_cast<unsigned>(h - 'a' + 10);
           else if (h >= 'A' && h <= 'F') cp |= static_cast<unsigned>(h - 'A' + 10);
-          else throw_bad_input(fmt::format("malformed \\uXXXX escape: '{}' is not a hex digit", h),
-                               {.file = source, .line = line});
+          else throw_config_error(fmt::format("malformed \\uXXXX escape: '{}' is not a hex digit", h),
+                                  {.file = source, .line = line, .flag = {}});
         }
         i += 4;
         append_utf8(out, cp);
@@ -131,11 +132,11 @@ std::vector<Property> parse_properties(std::string_view text, const std::string&
     }
     std::string key = unescape(s.substr(0, key_end), source, ll.line);
     if (key.empty()) {
-      throw_bad_input(fmt::format("malformed line: empty key in '{}'", s), {.file = source, .line = ll.line});
+      throw_config_error(fmt::format("malformed line: empty key in '{}'", s), {.file = source, .line = ll.line, .flag = {}});
     }
     if (!has_separator) {
-      throw_bad_input(fmt::format("malformed line: '{}' has no value (expected key=value)", key),
-                      {.file = source, .line = ll.line});
+      throw_config_error(fmt::format("malformed line: '{}' has no value (expected key=value)", key),
+                         {.file = source, .line = ll.line, .flag = {}});
     }
     out.push_back({std::move(key), unescape(s.substr(value_start), source, ll.line), ll.line});
   }
@@ -145,16 +146,16 @@ std::vector<Property> parse_properties(std::string_view text, const std::string&
 std::vector<Property> read_properties_file(const std::string& path) {
   std::error_code ec;
   if (std::filesystem::is_directory(path, ec)) {
-    throw_bad_input("cannot read config file: it is a directory", {.file = path});
+    throw_config_error("cannot read config file: it is a directory", {.file = path, .line = 0, .flag = {}});
   }
   std::ifstream in(path, std::ios::binary);
   if (!in) {
-    throw_bad_input(fmt::format("cannot read config file: {}", std::strerror(errno)), {.file = path});
+    throw_config_error(fmt::format("cannot read config file: {}", std::strerror(errno)), {.file = path, .line = 0, .flag = {}});
   }
   std::ostringstream buf;
   buf << in.rdbuf();
   if (in.bad()) {
-    throw_bad_input(fmt::format("cannot read config file: {}", std::strerror(errno)), {.file = path});
+    throw_config_error(fmt::format("cannot read config file: {}", std::strerror(errno)), {.file = path, .line = 0, .flag = {}});
   }
   return parse_properties(buf.str(), path);
 }

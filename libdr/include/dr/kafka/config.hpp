@@ -5,7 +5,8 @@
 // covering every producer, consumer and admin key of Kafka 3.9), ignores keys that make no sense for
 // a byte-copying mirror (with a warning), and rejects keys librdkafka does not know, and settings
 // that would silently behave differently, with a dr::Error (kind bad_input) that names the file and
-// line, or the -X flag.
+// line, or the -X flag. Keys and values from files and flags appear in errors and warnings only
+// through escape_control_bytes().
 //
 // Thread-safety: a ClientConfig is a value; use one per thread or treat it as immutable once built.
 #pragma once
@@ -69,6 +70,12 @@ class ClientConfig {
   void set(const std::string& key, const std::string& value, const ConfigOrigin& origin);
   // Sets a key kafka-dr itself needs (origin "default"), replacing any earlier value.
   void set_default(const std::string& key, const std::string& value);
+  // Checks what no single key shows: combinations librdkafka would refuse only when a client is
+  // created (enable.idempotence, which kafka-dr's producers default to, with acks other than all,
+  // max.in.flight above 5 or retries=0; ssl.keystore.location without ssl.keystore.password).
+  // Throws dr::Error(bad_input) naming the offending setting's origin. Call it once every file and
+  // override is applied; creating a client (make_conf) calls it too.
+  void check() const;
 
   std::optional<std::string> get(std::string_view key) const;
   const ConfigEntry* find(std::string_view key) const;
@@ -76,11 +83,14 @@ class ClientConfig {
   ClientRole role() const noexcept { return role_; }
   const std::vector<ConfigEntry>& entries() const noexcept { return entries_; }
   const std::vector<ConfigWarning>& warnings() const noexcept { return warnings_; }
+  // The files applied, in order; errors about a missing key name them.
+  const std::vector<std::string>& files() const noexcept { return files_; }
 
  private:
   void store(std::string key, std::string value, const ConfigOrigin& origin);
 
   ClientRole role_;
+  std::vector<std::string> files_;
   std::vector<ConfigEntry> entries_;
   std::vector<ConfigWarning> warnings_;
 };
@@ -108,6 +118,10 @@ struct JavaKeyRule {
 std::span<const JavaKeyRule> java_key_rules();
 // The same table as Markdown (runbooks/mirror.md holds a copy; a unit test keeps them equal).
 std::string java_key_table_markdown();
+
+// Makes a key or value from a file or flag safe to echo: control bytes (C0, DEL, C1 and invalid
+// UTF-8) become \xNN; printable text, UTF-8 included, is kept.
+std::string escape_control_bytes(std::string_view text);
 
 // True for keys whose values must never be printed (passwords, private keys, tokens, JAAS).
 bool is_secret_key(std::string_view key);
