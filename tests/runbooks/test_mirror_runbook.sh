@@ -20,10 +20,19 @@ bootstrap.servers=$KAFKA_DR_PRIMARY_BOOTSTRAP
 group.id=runbook-mirror-$$
 key.deserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer
 value.deserializer=org.apache.kafka.common.serialization.ByteArrayDeserializer
+fetch.max.wait.ms=500
+exclude.internal.topics=true
+partition.assignment.strategy=org.apache.kafka.clients.consumer.CooperativeStickyAssignor
 P
 cat >"$WORK/target.properties" <<P
+# MirrorMaker 1 producer config, unchanged (MirrorMaker 1 also sets max.block.ms itself)
 bootstrap.servers=$KAFKA_DR_STANDBY_BOOTSTRAP
 compression.type=lz4
+acks=all
+max.block.ms=9223372036854775807
+max.in.flight.requests.per.connection=5
+key.serializer=org.apache.kafka.common.serialization.ByteArraySerializer
+value.serializer=org.apache.kafka.common.serialization.ByteArraySerializer
 P
 export SOURCE_PROPERTIES="$WORK/source.properties" TARGET_PROPERTIES="$WORK/target.properties"
 export TOPICS="$topic" DR_STATE="$WORK/dr-state.db" PATH="$BIN:$PATH"
