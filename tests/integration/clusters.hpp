@@ -19,6 +19,25 @@ Cluster cluster(const std::string& name);
 
 kafka::ClientConfig client_config(const Cluster& c, kafka::ClientRole role);
 
+// The SASL_SSL listener (SCRAM-SHA-512) of a cluster started with `kafka-clusters start --sasl-ssl`,
+// as clusters.env describes it. Fails the test (throws) if the fixture has none.
+struct SaslSslListener {
+  std::string bootstrap;    // 127.0.0.1:PORT
+  std::string ca_location;  // PEM file of the CA that signed the broker's certificate
+  std::string user;         // a SCRAM user with every right
+  std::string denied_user;  // a SCRAM user for ACL tests (same password)
+  std::string password;
+};
+SaslSslListener sasl_ssl_listener(const std::string& name);
+
+// The fixture's brokers, for fault tests: the pid scripts/kafka-clusters keeps in
+// $KAFKA_DR_CLUSTERS_DIR/NAME/kafka.pid (throws if the broker is not running), and its stop
+// (SIGTERM, or SIGKILL with kill) and start commands for one cluster. A restarted broker keeps its
+// data, ports and cluster id. Both throw if the script fails.
+int broker_pid(const std::string& name);
+void stop_broker(const std::string& name, bool kill);
+void start_broker(const std::string& name);
+
 // A topic name unique to this test run: "<prefix>-<pid>-<counter>-<millis>".
 std::string unique_topic(const std::string& prefix);
 

@@ -17,6 +17,8 @@ enum class ErrorKind {
   bad_input,  // flags, config files, regexes, times, state file contents: the caller must fix input
   refused,    // a safety check refused the operation (newer state file, fenced link, same cluster)
   kafka,      // a Kafka operation failed (unreachable cluster, delivery failure, admin error)
+  access,     // a cluster refused us: authentication failed (SASL credentials, TLS handshake) or not
+              // authorized (ACLs). Never retried as an outage: waiting does not fix credentials.
   io,         // the file system or SQLite failed
   internal,   // a broken invariant inside libdr: a bug
 };

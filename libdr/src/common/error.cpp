@@ -37,6 +37,7 @@ int exit_code_for(ErrorKind kind) noexcept {
     case ErrorKind::bad_input: return exit_bad_input;
     case ErrorKind::refused: return exit_refused;
     case ErrorKind::kafka:
+    case ErrorKind::access:
     case ErrorKind::io:
     case ErrorKind::internal: return exit_failure;
   }
@@ -48,6 +49,7 @@ const char* to_string(ErrorKind kind) noexcept {
     case ErrorKind::bad_input: return "bad input";
     case ErrorKind::refused: return "refused";
     case ErrorKind::kafka: return "kafka error";
+    case ErrorKind::access: return "access denied";
     case ErrorKind::io: return "i/o error";
     case ErrorKind::internal: return "internal error";
   }

@@ -26,12 +26,40 @@ void log_cb(const rd_kafka_t* rk, int level, const char* fac, const char* buf) {
 
 void error_cb(rd_kafka_t*, int err, const char* reason, void* opaque) {
   auto* ctx = static_cast<ClientContext*>(opaque);
-  dr::log::warn("{}: {} ({}); librdkafka keeps retrying", ctx ? ctx->cluster : std::string(), reason,
-                rd_kafka_err2name(static_cast<rd_kafka_resp_err_t>(err)));
+  const auto code = static_cast<rd_kafka_resp_err_t>(err);
+  if (ctx) ctx->note_error(code, reason);
+  dr::log::warn("{}: {} ({}); librdkafka keeps retrying", ctx ? ctx->cluster : std::string(), reason, rd_kafka_err2name(code));
 }
+
+bool contains(std::string_view text, std::string_view what) { return text.find(what) != std::string_view::npos; }
 
 ErrorContext kafka_context(const std::string& cluster, rd_kafka_resp_err_t err) {
   return {.cluster = cluster, .kafka_error = rd_kafka_err2name(err)};
+}
+
+// Every Kafka failure of these clients is thrown through here. It becomes ErrorKind::access when
+// the error itself is an authentication or authorization failure, or when librdkafka reported one
+// for this client before the call failed (a request that timed out because the login was refused
+// says so); anything else is ErrorKind::kafka.
+[[noreturn]] void throw_kafka(const ClientContext& client, std::string message, ErrorContext context) {
+  static const rd_kafka_resp_err_t kAccessCodes[] = {
+      RD_KAFKA_RESP_ERR__AUTHENTICATION,           RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED,
+      RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED,
+      RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED, RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED};
+  if (context.cluster.empty()) context.cluster = client.cluster;
+  for (rd_kafka_resp_err_t code : kAccessCodes) {
+    if (context.kafka_error != rd_kafka_err2name(code)) continue;
+    if (auto e = access_error(code, message, context.cluster)) throw Error(ErrorKind::access, e->message(), std::move(context));
+  }
+  if (auto e = client.access_failure()) throw *e;
+  throw Error(ErrorKind::kafka, std::move(message), std::move(context));
+}
+
+// Serves the handle's error callbacks (an admin handle has no other poller), then throws the
+// authentication or authorization failure they reported, if any.
+void throw_if_refused(rd_kafka_t* rk, const ClientContext& client) {
+  rd_kafka_poll(rk, 0);
+  if (auto e = client.access_failure()) throw *e;
 }
 
 Record to_record(const rd_kafka_message_t* m) {
@@ -67,6 +95,59 @@ PartitionListHandle to_list(const std::vector<TopicPartitionOffset>& tpos) {
 }
 
 }  // namespace
+
+std::optional<Error> access_error(rd_kafka_resp_err_t err, std::string_view reason, const std::string& cluster) {
+  const char* what = nullptr;
+  const char* hint = "";
+  switch (err) {
+    case RD_KAFKA_RESP_ERR__AUTHENTICATION:
+    case RD_KAFKA_RESP_ERR_SASL_AUTHENTICATION_FAILED:
+    case RD_KAFKA_RESP_ERR_UNSUPPORTED_SASL_MECHANISM:
+    case RD_KAFKA_RESP_ERR_ILLEGAL_SASL_STATE:
+      what = "authentication failed";
+      hint = "check security.protocol, sasl.mechanism and the credentials (sasl.username, sasl.password)";
+      break;
+    case RD_KAFKA_RESP_ERR__SSL:
+      // A handshake the certificates fail. A connection torn down mid-handshake (a broker that
+      // restarts) is an outage, not a refusal: only certificate and protocol verdicts count.
+      if (!(contains(reason, "certificate") || contains(reason, "verify") || contains(reason, "alert") ||
+            contains(reason, "wrong version number") || contains(reason, "unsupported protocol") ||
+            contains(reason, "no protocols available") || contains(reason, "handshake failure"))) {
+        return std::nullopt;
+      }
+      what = "authentication failed (TLS handshake)";
+      hint = "check ssl.ca.location, the broker's certificate and security.protocol";
+      break;
+    case RD_KAFKA_RESP_ERR_TOPIC_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_GROUP_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_CLUSTER_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_TRANSACTIONAL_ID_AUTHORIZATION_FAILED:
+    case RD_KAFKA_RESP_ERR_DELEGATION_TOKEN_AUTHORIZATION_FAILED:
+      what = "not authorized";
+      hint = "check the ACLs of this client's principal";
+      break;
+    default: return std::nullopt;
+  }
+  return Error(ErrorKind::access, fmt::format("{}: {} ({})", what, reason, hint),
+               {.cluster = cluster, .kafka_error = rd_kafka_err2name(err)});
+}
+
+void ClientContext::note_error(rd_kafka_resp_err_t err, const char* reason) {
+  auto e = access_error(err, reason ? reason : "", cluster);
+  if (!e) return;
+  std::lock_guard lock(access_mu_);
+  access_failure_ = std::move(e);
+}
+
+std::optional<Error> ClientContext::access_failure() const {
+  std::lock_guard lock(access_mu_);
+  return access_failure_;
+}
+
+void ClientContext::clear_access_failure() {
+  std::lock_guard lock(access_mu_);
+  access_failure_.reset();
+}
 
 int timeout_ms(std::chrono::milliseconds t) {
   return static_cast<int>(std::clamp<int64_t>(t.count(), 0, 0x7fffffff));
@@ -116,7 +197,9 @@ struct Producer::Impl : ClientContext {
     auto* self = static_cast<Impl*>(static_cast<ClientContext*>(opaque));
     std::lock_guard lock(self->mu);
     if (!self->first_failure) {
-      self->first_failure.emplace(ErrorKind::kafka, fmt::format("delivery failed: {}", rd_kafka_err2str(m->err)),
+      const auto refused = access_error(m->err, rd_kafka_err2str(m->err), self->cluster);
+      self->first_failure.emplace(refused ? ErrorKind::access : ErrorKind::kafka,
+                                  refused ? refused->message() : fmt::format("delivery failed: {}", rd_kafka_err2str(m->err)),
                                   ErrorContext{.cluster = self->cluster, .topic = rd_kafka_topic_name(m->rkt),
                                                .partition = m->partition, .kafka_error = rd_kafka_err2name(m->err)});
     }
@@ -180,7 +263,7 @@ void Producer::send(const Record& r) {
     ErrorContext ctx = kafka_context(impl_->cluster, err);
     ctx.topic = r.topic;
     ctx.partition = r.partition;
-    throw Error(ErrorKind::kafka, fmt::format("cannot produce: {}", rd_kafka_err2str(err)), ctx);
+    throw_kafka(*impl_, fmt::format("cannot produce: {}", rd_kafka_err2str(err)), ctx);
   }
   rd_kafka_poll(impl_->rk.get(), 0);
 }
@@ -194,7 +277,7 @@ void Producer::flush(std::chrono::milliseconds timeout) {
     throw e;
   }
   if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-    throw Error(ErrorKind::kafka,
+    throw_kafka(*impl_,
                 fmt::format("{} records still unacknowledged after {} ms", rd_kafka_outq_len(impl_->rk.get()), timeout.count()),
                 kafka_context(impl_->cluster, err));
   }
@@ -224,14 +307,14 @@ Consumer::~Consumer() {
 void Consumer::assign(const std::vector<TopicPartitionOffset>& partitions) {
   PartitionListHandle list = to_list(partitions);
   rd_kafka_resp_err_t err = rd_kafka_assign(impl_->rk.get(), list.get());
-  if (err) throw Error(ErrorKind::kafka, "cannot assign partitions", kafka_context(impl_->cluster, err));
+  if (err) throw_kafka(*impl_, "cannot assign partitions", kafka_context(impl_->cluster, err));
 }
 
 void Consumer::subscribe(const std::vector<std::string>& topics) {
   PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(topics.size()))};
   for (const auto& t : topics) rd_kafka_topic_partition_list_add(list.get(), t.c_str(), RD_KAFKA_PARTITION_UA);
   rd_kafka_resp_err_t err = rd_kafka_subscribe(impl_->rk.get(), list.get());
-  if (err) throw Error(ErrorKind::kafka, "cannot subscribe", kafka_context(impl_->cluster, err));
+  if (err) throw_kafka(*impl_, "cannot subscribe", kafka_context(impl_->cluster, err));
 }
 
 std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
@@ -242,7 +325,7 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
     ErrorContext ctx = kafka_context(impl_->cluster, m->err);
     if (m->rkt) ctx.topic = rd_kafka_topic_name(m->rkt);
     ctx.partition = m->partition;
-    throw Error(ErrorKind::kafka, fmt::format("consume failed: {}", rd_kafka_message_errstr(m.get())), ctx);
+    throw_kafka(*impl_, fmt::format("consume failed: {}", rd_kafka_message_errstr(m.get())), ctx);
   }
   return to_record(m.get());
 }
@@ -250,7 +333,7 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
 void Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
   PartitionListHandle list = to_list(offsets);
   rd_kafka_resp_err_t err = rd_kafka_commit(impl_->rk.get(), list.get(), 0);
-  if (err) throw Error(ErrorKind::kafka, "cannot commit offsets", kafka_context(impl_->cluster, err));
+  if (err) throw_kafka(*impl_, "cannot commit offsets", kafka_context(impl_->cluster, err));
 }
 
 void Consumer::close(std::chrono::milliseconds timeout) {
@@ -284,11 +367,12 @@ struct Admin::Impl : ClientContext {
   EventHandle wait_for(rd_kafka_event_type_t type, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(1);
     while (std::chrono::steady_clock::now() < deadline) {
+      throw_if_refused(rk.get(), *this);
       EventHandle ev{rd_kafka_queue_poll(queue.get(), 100)};
       if (!ev) continue;
       if (rd_kafka_event_type(ev.get()) == type) return ev;
     }
-    throw Error(ErrorKind::kafka, "admin request timed out", {.cluster = cluster, .kafka_error = "_TIMED_OUT"});
+    throw_kafka(*this, "admin request timed out", {.cluster = cluster, .kafka_error = "_TIMED_OUT"});
   }
 
   AdminOptionsHandle options(rd_kafka_admin_op_t op, std::chrono::milliseconds timeout) {
@@ -320,11 +404,20 @@ Admin::Admin(const ClientConfig& config, std::string label) : impl_(std::make_un
 Admin::~Admin() = default;
 
 std::string Admin::cluster_id(std::chrono::milliseconds timeout) {
-  char* id = rd_kafka_clusterid(impl_->rk.get(), timeout_ms(timeout));
+  // In slices, so a refused login ends the wait at once instead of after the whole timeout.
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  char* id = nullptr;
+  for (;;) {
+    const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+    id = rd_kafka_clusterid(impl_->rk.get(), timeout_ms(std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds(200))));
+    if (id || left.count() <= 0) break;
+    throw_if_refused(impl_->rk.get(), *impl_);
+  }
   if (!id) {
-    throw Error(ErrorKind::kafka, fmt::format("cluster did not answer a metadata request within {} ms", timeout.count()),
+    throw_kafka(*impl_, fmt::format("cluster did not answer a metadata request within {} ms", timeout.count()),
                 {.cluster = impl_->cluster, .kafka_error = "_TIMED_OUT"});
   }
+  impl_->clear_access_failure();
   std::string out = id;
   rd_kafka_mem_free(impl_->rk.get(), id);
   return out;
@@ -334,13 +427,15 @@ void Admin::ping(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &md, timeout_ms(timeout));
   if (md) rd_kafka_metadata_destroy(md);
-  if (err) throw Error(ErrorKind::kafka, fmt::format("no broker answered within {} ms", timeout.count()), kafka_context(impl_->cluster, err));
+  rd_kafka_poll(impl_->rk.get(), 0);  // serve the error callback: a refused login is the real cause
+  if (err) throw_kafka(*impl_, fmt::format("no broker answered within {} ms", timeout.count()), kafka_context(impl_->cluster, err));
+  impl_->clear_access_failure();
 }
 
 std::vector<TopicInfo> Admin::list_topics(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
   rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, timeout_ms(timeout));
-  if (err) throw Error(ErrorKind::kafka, "cannot read cluster metadata", kafka_context(impl_->cluster, err));
+  if (err) throw_kafka(*impl_, "cannot read cluster metadata", kafka_context(impl_->cluster, err));
   std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(md, rd_kafka_metadata_destroy);
   std::vector<TopicInfo> out;
   for (int i = 0; i < md->topic_cnt; ++i) {
@@ -368,7 +463,7 @@ void Admin::create_topic(const std::string& name, int partitions, int replicatio
   rd_kafka_CreateTopics(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
   EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_CREATETOPICS_RESULT, timeout);
   if (rd_kafka_event_error(ev.get())) {
-    throw Error(ErrorKind::kafka, fmt::format("create topic failed: {}", rd_kafka_event_error_string(ev.get())),
+    throw_kafka(*impl_, fmt::format("create topic failed: {}", rd_kafka_event_error_string(ev.get())),
                 {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(rd_kafka_event_error(ev.get()))});
   }
   size_t cnt = 0;
@@ -377,7 +472,7 @@ void Admin::create_topic(const std::string& name, int partitions, int replicatio
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
     if (err) {
       const char* msg = rd_kafka_topic_result_error_string(res[i]);
-      throw Error(ErrorKind::kafka, fmt::format("create topic failed: {}", msg ? msg : rd_kafka_err2str(err)),
+      throw_kafka(*impl_, fmt::format("create topic failed: {}", msg ? msg : rd_kafka_err2str(err)),
                   {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(err)});
     }
   }
@@ -394,7 +489,7 @@ void Admin::delete_topic(const std::string& name, std::chrono::milliseconds time
   for (size_t i = 0; i < cnt; ++i) {
     rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i]);
     if (err) {
-      throw Error(ErrorKind::kafka, fmt::format("delete topic failed: {}", rd_kafka_err2str(err)),
+      throw_kafka(*impl_, fmt::format("delete topic failed: {}", rd_kafka_err2str(err)),
                   {.cluster = impl_->cluster, .topic = name, .kafka_error = rd_kafka_err2name(err)});
     }
   }
@@ -408,7 +503,7 @@ Watermarks Admin::watermarks(const std::string& topic, int32_t partition, std::c
     ErrorContext ctx = kafka_context(impl_->cluster, err);
     ctx.topic = topic;
     ctx.partition = partition;
-    throw Error(ErrorKind::kafka, "cannot read watermark offsets", ctx);
+    throw_kafka(*impl_, "cannot read watermark offsets", ctx);
   }
   return w;
 }
@@ -425,7 +520,7 @@ std::map<std::string, TopicConfigValue> Admin::describe_topic_configs(const std:
   ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
   if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
     ctx.kafka_error = rd_kafka_err2name(err);
-    throw Error(ErrorKind::kafka, fmt::format("describe topic configs failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+    throw_kafka(*impl_, fmt::format("describe topic configs failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
   }
   size_t cnt = 0;
   const rd_kafka_ConfigResource_t** results =
@@ -434,7 +529,7 @@ std::map<std::string, TopicConfigValue> Admin::describe_topic_configs(const std:
   for (size_t i = 0; i < cnt; ++i) {
     if (rd_kafka_resp_err_t err = rd_kafka_ConfigResource_error(results[i])) {
       ctx.kafka_error = rd_kafka_err2name(err);
-      throw Error(ErrorKind::kafka, fmt::format("describe topic configs failed: {}", rd_kafka_err2str(err)), ctx);
+      throw_kafka(*impl_, fmt::format("describe topic configs failed: {}", rd_kafka_err2str(err)), ctx);
     }
     size_t n = 0;
     const rd_kafka_ConfigEntry_t** entries = rd_kafka_ConfigResource_configs(results[i], &n);
@@ -461,14 +556,14 @@ int64_t Admin::delete_records(const std::string& topic, int32_t partition, int64
   ErrorContext ctx{.cluster = impl_->cluster, .topic = topic, .partition = partition};
   if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
     ctx.kafka_error = rd_kafka_err2name(err);
-    throw Error(ErrorKind::kafka, fmt::format("delete records failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+    throw_kafka(*impl_, fmt::format("delete records failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
   }
   const rd_kafka_topic_partition_list_t* res =
       rd_kafka_DeleteRecords_result_offsets(rd_kafka_event_DeleteRecords_result(ev.get()));
-  if (!res || res->cnt != 1) throw Error(ErrorKind::kafka, "delete records: no result", ctx);
+  if (!res || res->cnt != 1) throw_kafka(*impl_, "delete records: no result", ctx);
   if (res->elems[0].err) {
     ctx.kafka_error = rd_kafka_err2name(res->elems[0].err);
-    throw Error(ErrorKind::kafka, fmt::format("delete records failed: {}", rd_kafka_err2str(res->elems[0].err)), ctx);
+    throw_kafka(*impl_, fmt::format("delete records failed: {}", rd_kafka_err2str(res->elems[0].err)), ctx);
   }
   return res->elems[0].offset;
 }
@@ -484,7 +579,7 @@ void Admin::create_partitions(const std::string& topic, int total, std::chrono::
   ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
   if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
     ctx.kafka_error = rd_kafka_err2name(err);
-    throw Error(ErrorKind::kafka, fmt::format("create partitions failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
+    throw_kafka(*impl_, fmt::format("create partitions failed: {}", rd_kafka_event_error_string(ev.get())), ctx);
   }
   size_t cnt = 0;
   const rd_kafka_topic_result_t** res =
@@ -493,7 +588,7 @@ void Admin::create_partitions(const std::string& topic, int total, std::chrono::
     if (rd_kafka_resp_err_t err = rd_kafka_topic_result_error(res[i])) {
       const char* msg = rd_kafka_topic_result_error_string(res[i]);
       ctx.kafka_error = rd_kafka_err2name(err);
-      throw Error(ErrorKind::kafka, fmt::format("create partitions failed: {}", msg ? msg : rd_kafka_err2str(err)), ctx);
+      throw_kafka(*impl_, fmt::format("create partitions failed: {}", msg ? msg : rd_kafka_err2str(err)), ctx);
     }
   }
 }
@@ -502,7 +597,7 @@ std::vector<GroupOffset> Admin::list_group_offsets(const std::string& group, std
   std::map<std::string, std::string> errors;
   auto all = list_group_offsets(std::vector<std::string>{group}, timeout, &errors);
   if (!errors.empty()) {
-    throw Error(ErrorKind::kafka, fmt::format("list offsets of group '{}' failed: {}", group, errors.begin()->second),
+    throw_kafka(*impl_, fmt::format("list offsets of group '{}' failed: {}", group, errors.begin()->second),
                 {.cluster = impl_->cluster});
   }
   return all[group];
@@ -513,7 +608,7 @@ std::vector<std::string> Admin::list_groups(std::chrono::milliseconds timeout) {
   rd_kafka_ListConsumerGroups(impl_->rk.get(), opts.get(), impl_->queue.get());
   EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_LISTCONSUMERGROUPS_RESULT, timeout);
   if (rd_kafka_resp_err_t err = rd_kafka_event_error(ev.get())) {
-    throw Error(ErrorKind::kafka, fmt::format("list consumer groups failed: {}", rd_kafka_event_error_string(ev.get())),
+    throw_kafka(*impl_, fmt::format("list consumer groups failed: {}", rd_kafka_event_error_string(ev.get())),
                 kafka_context(impl_->cluster, err));
   }
   const rd_kafka_ListConsumerGroups_result_t* res = rd_kafka_event_ListConsumerGroups_result(ev.get());
@@ -531,7 +626,7 @@ namespace {
 // A fresh queue per call, so a late answer to an abandoned call is never taken for this one's.
 template <typename Issue, typename Handle>
 void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_event_type_t type,
-                 std::chrono::milliseconds timeout, const std::string& cluster, Issue&& issue, Handle&& handle) {
+                 std::chrono::milliseconds timeout, const ClientContext& client, Issue&& issue, Handle&& handle) {
   constexpr size_t kMaxInFlight = 64;
   QueueHandle owned_queue{rd_kafka_queue_new(rk)};
   rd_kafka_queue_t* queue = owned_queue.get();
@@ -549,9 +644,10 @@ void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_
       ++in_flight;
     }
     if (std::chrono::steady_clock::now() > deadline) {
-      throw Error(ErrorKind::kafka, fmt::format("{} of {} admin requests unanswered", count - done, count),
-                  {.cluster = cluster, .kafka_error = "_TIMED_OUT"});
+      throw_kafka(client, fmt::format("{} of {} admin requests unanswered", count - done, count),
+                  {.cluster = client.cluster, .kafka_error = "_TIMED_OUT"});
     }
+    throw_if_refused(rk, client);
     EventHandle ev{rd_kafka_queue_poll(queue, 100)};
     if (!ev || rd_kafka_event_type(ev.get()) != type) continue;
     const size_t index = reinterpret_cast<size_t>(rd_kafka_event_opaque(ev.get())) - 1;
@@ -594,7 +690,7 @@ std::map<std::string, std::vector<GroupOffset>> Admin::list_group_offsets(const 
     std::vector<std::string> again;
     in_parallel(
         impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
-        timeout, impl_->cluster,
+        timeout, *impl_,
         [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
               rd_kafka_ListConsumerGroupOffsets_new(batch[i].c_str(), nullptr)};
@@ -640,7 +736,7 @@ std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector
     for (size_t i = 0; i < pending.size(); ++i) names[i / kBatch].push_back(pending[i].c_str());
     in_parallel(
         impl_->rk.get(), batches, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout,
-        impl_->cluster,
+        *impl_,
         [&](size_t b, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names[b].data(), names[b].size(), opts, q);
         },
@@ -650,7 +746,7 @@ std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector
               again.insert(again.end(), names[b].begin(), names[b].end());
               return;
             }
-            throw Error(ErrorKind::kafka, fmt::format("describe consumer groups failed: {}", rd_kafka_event_error_string(ev)),
+            throw_kafka(*impl_, fmt::format("describe consumer groups failed: {}", rd_kafka_event_error_string(ev)),
                         kafka_context(impl_->cluster, err));
           }
           size_t cnt = 0;
@@ -666,7 +762,7 @@ std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector
                 continue;
               }
               if (code != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
-                throw Error(ErrorKind::kafka, fmt::format("describe group '{}' failed: {}", id, rd_kafka_error_string(gerr)),
+                throw_kafka(*impl_, fmt::format("describe group '{}' failed: {}", id, rd_kafka_error_string(gerr)),
                             kafka_context(impl_->cluster, code));
               }
               d.state = "Dead";
@@ -691,7 +787,7 @@ std::map<std::string, std::string> Admin::alter_group_offsets(const std::map<std
     std::vector<std::string> again;
     in_parallel(
         impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
-        timeout, impl_->cluster,
+        timeout, *impl_,
         [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           const auto& list = offsets.at(batch[i]);
           PartitionListHandle parts{rd_kafka_topic_partition_list_new(static_cast<int>(list.size()))};
@@ -737,14 +833,14 @@ std::vector<int64_t> Admin::offsets_for_times(const std::string& topic, const st
   ErrorContext ctx{.cluster = impl_->cluster, .topic = topic};
   if (err) {
     ctx.kafka_error = rd_kafka_err2name(err);
-    throw Error(ErrorKind::kafka, fmt::format("offsets for time failed: {}", rd_kafka_err2str(err)), ctx);
+    throw_kafka(*impl_, fmt::format("offsets for time failed: {}", rd_kafka_err2str(err)), ctx);
   }
   std::vector<int64_t> out;
   for (int i = 0; i < list->cnt; ++i) {
     if (list->elems[i].err) {
       ctx.partition = list->elems[i].partition;
       ctx.kafka_error = rd_kafka_err2name(list->elems[i].err);
-      throw Error(ErrorKind::kafka, fmt::format("offsets for time failed: {}", rd_kafka_err2str(list->elems[i].err)), ctx);
+      throw_kafka(*impl_, fmt::format("offsets for time failed: {}", rd_kafka_err2str(list->elems[i].err)), ctx);
     }
     out.push_back(list->elems[i].offset);
   }

@@ -2,12 +2,22 @@
 #pragma once
 
 #include <chrono>
+#include <mutex>
+#include <optional>
 #include <string>
+#include <string_view>
 
+#include "dr/error.hpp"
 #include "dr/kafka/config.hpp"
 #include "kafka/handles.hpp"
 
 namespace dr::kafka {
+
+// dr::Error(access) when `err` says the cluster refused us: authentication failed (SASL
+// credentials, a TLS handshake the certificates fail) or not authorized (ACLs). nullopt for every
+// other error (outages, transient broker errors), which callers may retry. `reason` is librdkafka's
+// text; the message starts with "authentication failed" or "not authorized" and names the cluster.
+std::optional<Error> access_error(rd_kafka_resp_err_t err, std::string_view reason, const std::string& cluster);
 
 // Passed to librdkafka as the client's opaque: logs and errors name the cluster.
 struct ClientContext {
@@ -16,6 +26,17 @@ struct ClientContext {
   // keys of the other role are noise there.
   bool quiet_role_warnings = false;
   virtual ~ClientContext() = default;
+
+  // librdkafka reports a failed SASL login or TLS handshake only through the error callback (the
+  // request that needed the connection just times out). The callback records it here, so a call
+  // that timed out can throw the real cause instead of "did not answer". Thread-safe.
+  void note_error(rd_kafka_resp_err_t err, const char* reason);
+  std::optional<Error> access_failure() const;
+  void clear_access_failure();
+
+ private:
+  mutable std::mutex access_mu_;
+  std::optional<Error> access_failure_;  // guarded by access_mu_
 };
 
 // Creates a client: applies the config, routes librdkafka logs and errors to dr::log with the

@@ -132,6 +132,7 @@ std::string Engine::wait_for_cluster_id(kafka::Admin& admin) {
     try {
       return admin.cluster_id(std::min<milliseconds>(10s, milliseconds(opt.unreachable_timeout_ms)));
     } catch (const Error& e) {
+      if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
       if (Clock::now() >= deadline || g_stop_requested) {
         throw Error(ErrorKind::kafka,
                     fmt::format("{} unreachable for {} s (--unreachable-timeout-ms): {}", admin.label(),
@@ -242,6 +243,7 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
     if (down_since) dr::log::info("{} answers again", admin.label());
     down_since.reset();
   } catch (const Error& e) {
+    if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
     if (!down_since) down_since = Clock::now();
     auto down_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - *down_since).count();
     if (down_ms >= opt.unreachable_timeout_ms) {

@@ -137,6 +137,7 @@ void Stream::handle(rd_kafka_message_t* m) {
     if (m->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) return;
     dr::log::warn("{}: consume error: {} ({}{})", engine_.source_label, rd_kafka_message_errstr(m), rd_kafka_err2name(m->err),
                   m->rkt ? fmt::format(", topic {} partition {}", rd_kafka_topic_name(m->rkt), m->partition) : "");
+    if (auto refused = kafka::access_error(m->err, rd_kafka_message_errstr(m), engine_.source_label)) throw *refused;
     if (m->err == RD_KAFKA_RESP_ERR__FATAL) {
       char reason[512];
       rd_kafka_fatal_error(consumer_.get(), reason, sizeof reason);
