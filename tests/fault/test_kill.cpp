@@ -3,18 +3,13 @@
 
 #include <atomic>
 #include <chrono>
-#include <map>
 #include <random>
-#include <set>
 #include <thread>
 
 #include <fmt/format.h>
 
-#include "dr/clock.hpp"
 #include "dr/kafka/client.hpp"
-#include "dr/store/links.hpp"
-#include "dr/store/offset_segments.hpp"
-#include "dr/store/state_store.hpp"
+#include "fault/mirror_check.hpp"
 #include "integration/clusters.hpp"
 #include "integration/data.hpp"
 #include "integration/process.hpp"
@@ -26,39 +21,12 @@ namespace {
 
 constexpr int kPartitions = 6;
 
-int64_t committed_total(const dr::test::Cluster& c, const std::string& group) {
-  dr::kafka::Admin admin(dr::test::client_config(c, dr::kafka::ClientRole::admin));
-  int64_t sum = 0;
-  for (const auto& g : admin.list_group_offsets(group, 10s)) sum += g.offset;
-  return sum;
+std::vector<Record> make_records(const std::string& topic, int n, int first_id) {
+  return dr::test::make_stream_records(topic, n, first_id, kPartitions);
 }
 
 int64_t total_end_offsets(const dr::test::Cluster& c, const std::string& topic) {
-  dr::kafka::Admin admin(dr::test::client_config(c, dr::kafka::ClientRole::admin));
-  int64_t sum = 0;
-  try {
-    for (int32_t p = 0; p < kPartitions; ++p) sum += admin.watermarks(topic, p, 5s).high;
-  } catch (const dr::Error&) {
-    return 0;  // the target topic does not exist yet
-  }
-  return sum;
-}
-
-std::vector<Record> make_records(const std::string& topic, int n, int first_id) {
-  std::vector<Record> out;
-  out.reserve(static_cast<size_t>(n));
-  for (int i = 0; i < n; ++i) {
-    const int id = first_id + i;
-    Record r;
-    r.topic = topic;
-    r.partition = id % kPartitions;
-    r.key = fmt::format("k{}", id % 1000);
-    r.value = fmt::format("id-{}|{}", id, std::string(400, static_cast<char>('a' + id % 26)));
-    r.headers = {{"id", std::to_string(id)}};
-    r.timestamp_ms = dr::now_ms() - 3'600'000 + id % 1000;  // recent: retention must not delete the test data
-    out.push_back(std::move(r));
-  }
-  return out;
+  return dr::test::total_end_offsets(c, topic, kPartitions);
 }
 
 std::vector<std::string> args_for(const dr::test::MirrorConfigs& cfg, const std::string& state, const std::string& topic) {
@@ -66,56 +34,9 @@ std::vector<std::string> args_for(const dr::test::MirrorConfigs& cfg, const std:
           "--offset.commit.interval.ms", "500", "--source-alias", "primary", "--target-alias", "standby"};
 }
 
-struct Verdict {
-  int64_t duplicates = 0;
-  size_t max_rows = 0;  // most mapping rows of any partition
-};
-
-// Every source record is on the target in its partition, and every mapping row is true.
-Verdict verify(const dr::test::Cluster& primary, const dr::test::Cluster& standby, const std::string& topic,
-               const std::string& state) {
-  auto store = dr::store::StateStore::open(state, {.create_if_missing = false});
-  const auto link = dr::store::list_links(store).at(0);
-  Verdict v;
-  for (int32_t p = 0; p < kPartitions; ++p) {
-    CAPTURE(p);
-    auto source = dr::test::read_partition(primary, topic, p);
-    auto target = dr::test::read_partition(standby, topic, p);
-    std::map<std::string, int> copies;
-    for (const auto& r : target) ++copies[*r.value];
-    for (const auto& r : source) {
-      if (copies.count(*r.value) == 0) FAIL("source record " << topic << "/" << p << "@" << r.offset << " is missing on the target");
-    }
-    v.duplicates += static_cast<int64_t>(target.size() - source.size());
-    // Order: the first copies of the records appear in source order.
-    std::set<std::string> seen;
-    size_t next = 0;
-    for (const auto& r : target) {
-      if (!seen.insert(*r.value).second) continue;
-      REQUIRE(next < source.size());
-      REQUIRE(*r.value == *source[next].value);
-      ++next;
-    }
-    // Mapping: no row claims a target offset that does not hold the mapped record; all source offsets
-    // mapped (a record copied again after a kill is mapped once per persisted copy).
-    auto rows = dr::store::load_segments(store, link.id, topic, p);
-    std::set<int64_t> covered;
-    for (const auto& row : rows) {
-      for (int64_t i = 0; i < row.length; ++i) {
-        const auto s = static_cast<size_t>(row.source_start.value() + i);
-        const auto t = static_cast<size_t>(row.target_start.value() + i);
-        REQUIRE(s < source.size());
-        REQUIRE(t < target.size());
-        if (*target[t].value != *source[s].value) FAIL("mapping row claims target " << t << " holds source " << s);
-        covered.insert(static_cast<int64_t>(s));
-      }
-    }
-    CHECK(covered.size() == source.size());
-    v.max_rows = std::max(v.max_rows, rows.size());
-    MESSAGE("partition ", p, ": ", source.size(), " source records, ", target.size(), " on the target, ", rows.size(),
-            " mapping rows");
-  }
-  return v;
+dr::test::MirrorVerdict verify(const dr::test::Cluster& primary, const dr::test::Cluster& standby, const std::string& topic,
+                               const std::string& state) {
+  return dr::test::verify_mirrored(primary, standby, topic, kPartitions, state);
 }
 
 }  // namespace
@@ -153,7 +74,7 @@ TEST_CASE("kill -9 dr-mirror five times during a 200k-record mirror: nothing los
     const int64_t produced = total_end_offsets(primary, topic);
     mirror.kill9();
     const int64_t at_kill = total_end_offsets(standby, topic);
-    const int64_t committed = committed_total(primary, topic + "-mirror");
+    const int64_t committed = dr::test::committed_total(primary, topic + "-mirror");
     MESSAGE("round ", round, ": killed with ", produced, " records on the primary, ", at_kill, " on the target, source offsets committed up to ",
             committed);
     if (committed < produced) ++killed_mid_stream;
