@@ -109,6 +109,8 @@ expect "dr-config --java-keys prints the Java key table" 0 "^\| \`fetch.max.wait
 printf 'bootstrap.servers=127.0.0.1:9092\nacks=1\nenable.idempotence=true\n' >"$WORK/acks1.properties"
 expect "dr-config acks=1 with idempotence: exit 2 naming file:line" 2 "acks1.properties:2: .*idempotence.*acks=all" -- "$BIN/dr-config" --role producer --config "$WORK/acks1.properties"
 expect "dr-config acks=1 with idempotence, any role" 2 "acks1.properties:2: " -- "$BIN/dr-config" --config "$WORK/acks1.properties"
+printf 'bootstrap.servers=127.0.0.1:9092\ngroup.id=g\nsession.timeout.ms=400000\n' >"$WORK/session.properties"
+expect "dr-config session.timeout.ms above max.poll.interval.ms: exit 2 naming file:line" 2 "session.properties:3: session.timeout.ms=400000 .* must be at most max.poll.interval.ms" -- "$BIN/dr-config" --config "$WORK/session.properties"
 printf '\xfe\xed\xfe\xed\x00\x00\x00\x02' >"$WORK/client.keystore.jks"
 printf 'bootstrap.servers=127.0.0.1:9092\nsecurity.protocol=SSL\nssl.keystore.location=%s\nssl.keystore.password=x\n' "$WORK/client.keystore.jks" >"$WORK/jks.properties"
 expect "dr-config JKS keystore without ssl.keystore.type: exit 2 naming file:line" 2 "jks.properties:3: .*JKS.*keytool -importkeystore .*-deststoretype PKCS12" -- "$BIN/dr-config" --config "$WORK/jks.properties"

@@ -196,6 +196,41 @@ TEST_CASE("config: check() refuses idempotence without acks=all, naming the acks
   CHECK_THROWS_AS(all.check(), dr::Error);
 }
 
+TEST_CASE("config: check() refuses settings librdkafka orders at start, naming both") {
+  const ConfigOrigin line3{.file = "c.properties", .line = 3, .flag = {}};
+  const ConfigOrigin line4{.file = "c.properties", .line = 4, .flag = {}};
+  auto refusal = [](const ClientConfig& c) -> std::string {
+    try {
+      c.check();
+    } catch (const dr::Error& e) {
+      return e.what();
+    }
+    return {};
+  };
+  ClientConfig consumer(ClientRole::consumer);
+  consumer.set("session.timeout.ms", "300001", line3);  // above librdkafka's max.poll.interval.ms default
+  CHECK(refusal(consumer).find("c.properties:3: session.timeout.ms=300001 (c.properties:3) must be at most "
+                               "max.poll.interval.ms=300000 (librdkafka's default)") == 0);
+  consumer.set("max.poll.interval.ms", "400000", line4);
+  CHECK(refusal(consumer).empty());
+  consumer.set("fetch.max.bytes", "500000", line3);  // below message.max.bytes' default: dr-mirror lowers that
+  CHECK(refusal(consumer).empty());
+  consumer.set("message.max.bytes", "600000", line4);
+  CHECK(refusal(consumer).find("c.properties:3: message.max.bytes=600000 (c.properties:4) must be at most fetch.max.bytes") == 0);
+  ClientConfig admin(ClientRole::admin);  // kafka-dr's admin client is a consumer-type handle
+  admin.set("session.timeout.ms", "300001", line3);
+  CHECK_FALSE(refusal(admin).empty());
+
+  ClientConfig producer(ClientRole::producer);
+  producer.set("session.timeout.ms", "300001", line3);  // a consumer setting: not the producer's concern
+  CHECK(refusal(producer).empty());
+  producer.set("linger.ms", "100", line3);
+  producer.set("delivery.timeout.ms", "100", line4);
+  CHECK(refusal(producer).find("c.properties:4: linger.ms=100 (c.properties:3) must be below delivery.timeout.ms=100") == 0);
+  producer.set("delivery.timeout.ms", "0", line4);  // 0: no timeout
+  CHECK(refusal(producer).empty());
+}
+
 TEST_CASE("config: check() runs when a client is built, and a keystore needs its password") {
   TempFile keystore(std::string("\x30\x82\x01\x00\x02\x01\x03", 7));  // PKCS#12 header
   ClientConfig c(ClientRole::consumer);

@@ -183,6 +183,40 @@ void ClientConfig::check() const {
       throw_config_error(fmt::format("{}={}: {} at least 1", retries->key, retries->value, why), retries->origin);
     }
   }
+  // Settings librdkafka orders when it creates a client; unset ones have librdkafka 2.0.2's default.
+  struct Ordered {
+    bool consumer_type;  // a consumer-type handle (kafka-dr's consumers and admin clients), else a producer
+    std::array<std::string_view, 2> low;  // names of one setting (aliases)
+    long long low_default;
+    bool low_must_be_set;  // checked only when `low` is set (dr-mirror sizes message.max.bytes itself)
+    std::array<std::string_view, 2> high;
+    long long high_default;
+    bool strictly;         // low < high, else low <= high
+    bool high_zero_is_unbounded;
+  };
+  static constexpr std::array kOrdered{
+      Ordered{true, {"session.timeout.ms", ""}, 45000, false, {"max.poll.interval.ms", ""}, 300000, false, false},
+      Ordered{true, {"message.max.bytes", ""}, 1000000, true, {"fetch.max.bytes", ""}, 52428800, false, false},
+      Ordered{false, {"linger.ms", "queue.buffering.max.ms"}, 5, false, {"delivery.timeout.ms", "message.timeout.ms"}, 300000,
+              true, true},
+  };
+  for (const Ordered& rule : kOrdered) {
+    if (rule.consumer_type != (role_ != ClientRole::producer)) continue;
+    const ConfigEntry* low = find_any({rule.low[0], rule.low[1]});
+    const ConfigEntry* high = find_any({rule.high[0], rule.high[1]});
+    if ((low == nullptr && high == nullptr) || (rule.low_must_be_set && low == nullptr)) continue;
+    const long long lo = low ? number(low).value_or(rule.low_default) : rule.low_default;
+    const long long hi = high ? number(high).value_or(rule.high_default) : rule.high_default;
+    if ((rule.high_zero_is_unbounded && hi == 0) || (rule.strictly ? lo < hi : lo <= hi)) continue;
+    auto describe = [](const ConfigEntry* e, std::string_view name, long long value) {
+      return e ? fmt::format("{}={} ({})", e->key, e->value, e->origin.to_string())
+               : fmt::format("{}={} (librdkafka's default)", name, value);
+    };
+    throw_config_error(fmt::format("{} must be {} {}: librdkafka would refuse to start the client",
+                                   describe(low, rule.low[0], lo), rule.strictly ? "below" : "at most",
+                                   describe(high, rule.high[0], hi)),
+                       (high ? high : low)->origin);
+  }
   if (const ConfigEntry* keystore = find("ssl.keystore.location"); keystore && !find("ssl.keystore.password")) {
     throw_config_error("ssl.keystore.location needs ssl.keystore.password (librdkafka refuses a keystore without one)",
                        keystore->origin);

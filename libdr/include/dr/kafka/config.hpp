@@ -72,7 +72,9 @@ class ClientConfig {
   void set_default(const std::string& key, const std::string& value);
   // Checks what no single key shows: combinations librdkafka would refuse only when a client is
   // created (enable.idempotence, which kafka-dr's producers default to, with acks other than all,
-  // max.in.flight above 5 or retries=0; ssl.keystore.location without ssl.keystore.password).
+  // max.in.flight above 5 or retries=0; session.timeout.ms above max.poll.interval.ms;
+  // message.max.bytes above fetch.max.bytes; linger.ms not below delivery.timeout.ms;
+  // ssl.keystore.location without ssl.keystore.password).
   // Throws dr::Error(bad_input) naming the offending setting's origin. Call it once every file and
   // override is applied; creating a client (make_conf) calls it too.
   void check() const;
