@@ -359,15 +359,43 @@ void Consumer::close(std::chrono::milliseconds timeout) {
 // ---------------------------------------------------------------------------------------------
 // Admin
 
+[[noreturn]] static void throw_interrupted(const std::string& cluster) {
+  throw Error(ErrorKind::kafka, "request abandoned: stopping", {.cluster = cluster, .kafka_error = "_INTR"});
+}
+
 struct Admin::Impl : ClientContext {
   KafkaHandle rk;
   QueueHandle queue;
+  const std::atomic<bool>* interrupt = nullptr;
+
+  bool interrupted() const { return interrupt && interrupt->load(); }
+
+  // A blocking librdkafka call made in slices while it times out, so that an interrupt is noticed
+  // within 2 s. Each slice sends its request again, so slices grow (250 ms, 500 ms, 1 s, then
+  // 2 s): a cluster a long round trip away still answers. `call(ms)` returns true when done.
+  template <typename Call>
+  void sliced(std::chrono::milliseconds timeout, Call&& call) {
+    if (!interrupt) {
+      call(timeout_ms(timeout));
+      return;
+    }
+    const auto deadline = std::chrono::steady_clock::now() + timeout;
+    std::chrono::milliseconds slice(250);
+    for (;;) {
+      if (interrupted()) throw_interrupted(cluster);
+      const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+      const bool last = left <= slice;
+      if (call(timeout_ms(last ? std::max(left, std::chrono::milliseconds(1)) : slice)) || last) return;
+      slice = std::min<std::chrono::milliseconds>(slice * 2, std::chrono::seconds(2));
+    }
+  }
 
   // Waits for the admin result event of `type`.
   EventHandle wait_for(rd_kafka_event_type_t type, std::chrono::milliseconds timeout) {
     auto deadline = std::chrono::steady_clock::now() + timeout + std::chrono::seconds(1);
     while (std::chrono::steady_clock::now() < deadline) {
       throw_if_refused(rk.get(), *this);
+      if (interrupted()) throw_interrupted(cluster);
       EventHandle ev{rd_kafka_queue_poll(queue.get(), 100)};
       if (!ev) continue;
       if (rd_kafka_event_type(ev.get()) == type) return ev;
@@ -403,11 +431,14 @@ Admin::Admin(const ClientConfig& config, std::string label) : impl_(std::make_un
 
 Admin::~Admin() = default;
 
+void Admin::interrupt_when(const std::atomic<bool>* flag) noexcept { impl_->interrupt = flag; }
+
 std::string Admin::cluster_id(std::chrono::milliseconds timeout) {
   // In slices, so a refused login ends the wait at once instead of after the whole timeout.
   const auto deadline = std::chrono::steady_clock::now() + timeout;
   char* id = nullptr;
   for (;;) {
+    if (impl_->interrupted()) throw_interrupted(impl_->cluster);
     const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
     id = rd_kafka_clusterid(impl_->rk.get(), timeout_ms(std::min<std::chrono::milliseconds>(left, std::chrono::milliseconds(200))));
     if (id || left.count() <= 0) break;
@@ -425,7 +456,11 @@ std::string Admin::cluster_id(std::chrono::milliseconds timeout) {
 
 void Admin::ping(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &md, timeout_ms(timeout));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  impl_->sliced(timeout, [&](int ms) {
+    err = rd_kafka_metadata(impl_->rk.get(), 0, nullptr, &md, ms);
+    return err != RD_KAFKA_RESP_ERR__TIMED_OUT;
+  });
   if (md) rd_kafka_metadata_destroy(md);
   rd_kafka_poll(impl_->rk.get(), 0);  // serve the error callback: a refused login is the real cause
   if (err) throw_kafka(*impl_, fmt::format("no broker answered within {} ms", timeout.count()), kafka_context(impl_->cluster, err));
@@ -434,7 +469,11 @@ void Admin::ping(std::chrono::milliseconds timeout) {
 
 std::vector<TopicInfo> Admin::list_topics(std::chrono::milliseconds timeout) {
   const rd_kafka_metadata_t* md = nullptr;
-  rd_kafka_resp_err_t err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, timeout_ms(timeout));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  impl_->sliced(timeout, [&](int ms) {
+    err = rd_kafka_metadata(impl_->rk.get(), 1, nullptr, &md, ms);
+    return err != RD_KAFKA_RESP_ERR__TIMED_OUT;
+  });
   if (err) throw_kafka(*impl_, "cannot read cluster metadata", kafka_context(impl_->cluster, err));
   std::unique_ptr<const rd_kafka_metadata_t, void (*)(const rd_kafka_metadata_t*)> guard(md, rd_kafka_metadata_destroy);
   std::vector<TopicInfo> out;
@@ -497,8 +536,11 @@ void Admin::delete_topic(const std::string& name, std::chrono::milliseconds time
 
 Watermarks Admin::watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout) {
   Watermarks w;
-  rd_kafka_resp_err_t err =
-      rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &w.low, &w.high, timeout_ms(timeout));
+  rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;
+  impl_->sliced(timeout, [&](int ms) {
+    err = rd_kafka_query_watermark_offsets(impl_->rk.get(), topic.c_str(), partition, &w.low, &w.high, ms);
+    return err != RD_KAFKA_RESP_ERR__TIMED_OUT;
+  });
   if (err) {
     ErrorContext ctx = kafka_context(impl_->cluster, err);
     ctx.topic = topic;
@@ -626,7 +668,8 @@ namespace {
 // A fresh queue per call, so a late answer to an abandoned call is never taken for this one's.
 template <typename Issue, typename Handle>
 void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_event_type_t type,
-                 std::chrono::milliseconds timeout, const ClientContext& client, Issue&& issue, Handle&& handle) {
+                 std::chrono::milliseconds timeout, const ClientContext& client, const std::atomic<bool>* interrupt,
+                 Issue&& issue, Handle&& handle) {
   constexpr size_t kMaxInFlight = 64;
   QueueHandle owned_queue{rd_kafka_queue_new(rk)};
   rd_kafka_queue_t* queue = owned_queue.get();
@@ -643,6 +686,7 @@ void in_parallel(rd_kafka_t* rk, size_t count, rd_kafka_admin_op_t op, rd_kafka_
       ++next;
       ++in_flight;
     }
+    if (interrupt && interrupt->load()) throw_interrupted(client.cluster);
     if (std::chrono::steady_clock::now() > deadline) {
       throw_kafka(client, fmt::format("{} of {} admin requests unanswered", count - done, count),
                   {.cluster = client.cluster, .kafka_error = "_TIMED_OUT"});
@@ -690,7 +734,7 @@ std::map<std::string, std::vector<GroupOffset>> Admin::list_group_offsets(const 
     std::vector<std::string> again;
     in_parallel(
         impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_LISTCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_LISTCONSUMERGROUPOFFSETS_RESULT,
-        timeout, *impl_,
+        timeout, *impl_, impl_->interrupt,
         [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           Handle<rd_kafka_ListConsumerGroupOffsets_t, rd_kafka_ListConsumerGroupOffsets_destroy> req{
               rd_kafka_ListConsumerGroupOffsets_new(batch[i].c_str(), nullptr)};
@@ -736,7 +780,7 @@ std::map<std::string, GroupDescription> Admin::describe_groups(const std::vector
     for (size_t i = 0; i < pending.size(); ++i) names[i / kBatch].push_back(pending[i].c_str());
     in_parallel(
         impl_->rk.get(), batches, RD_KAFKA_ADMIN_OP_DESCRIBECONSUMERGROUPS, RD_KAFKA_EVENT_DESCRIBECONSUMERGROUPS_RESULT, timeout,
-        *impl_,
+        *impl_, impl_->interrupt,
         [&](size_t b, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           rd_kafka_DescribeConsumerGroups(impl_->rk.get(), names[b].data(), names[b].size(), opts, q);
         },
@@ -787,7 +831,7 @@ std::map<std::string, std::string> Admin::alter_group_offsets(const std::map<std
     std::vector<std::string> again;
     in_parallel(
         impl_->rk.get(), batch.size(), RD_KAFKA_ADMIN_OP_ALTERCONSUMERGROUPOFFSETS, RD_KAFKA_EVENT_ALTERCONSUMERGROUPOFFSETS_RESULT,
-        timeout, *impl_,
+        timeout, *impl_, impl_->interrupt,
         [&](size_t i, rd_kafka_AdminOptions_t* opts, rd_kafka_queue_t* q) {
           const auto& list = offsets.at(batch[i]);
           PartitionListHandle parts{rd_kafka_topic_partition_list_new(static_cast<int>(list.size()))};

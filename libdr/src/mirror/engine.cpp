@@ -26,7 +26,11 @@ extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   auto* slot = static_cast<InFlight*>(m->_private);
   if (slot == nullptr) return;
-  slot->tracker->settle(slot, m->err ? InFlight::State::failed : InFlight::State::acked, m->offset, m->err);
+  // Purged by the stop path: never sent, or its fate unknown. Neither delivered nor refused by the
+  // target, so it must not count as skipped (abort.on.send.failure=false would record it).
+  const bool purged = m->err == RD_KAFKA_RESP_ERR__PURGE_QUEUE || m->err == RD_KAFKA_RESP_ERR__PURGE_INFLIGHT;
+  const InFlight::State state = purged ? InFlight::State::cancelled : m->err ? InFlight::State::failed : InFlight::State::acked;
+  slot->tracker->settle(slot, state, m->offset, m->err);
 }
 
 }  // namespace
@@ -50,6 +54,21 @@ void Engine::stop_pipeline() {
   streams_.clear();
 }
 
+void Engine::begin_stop(Clock::duration bound) {
+  Clock::rep unset = Clock::time_point::max().time_since_epoch().count();
+  shutdown_deadline_.compare_exchange_strong(unset, (Clock::now() + bound).time_since_epoch().count());
+}
+
+void Engine::on_fenced(Error e) {
+  // Produce nothing more: streams stop consuming and cancel what they have not handed to the
+  // producer yet, and the records queued in the producer but not sent are purged here. Records
+  // already sent to the target (in flight) may still land; nobody waits for them long.
+  fenced_ = true;
+  begin_stop(kFencedStopWait);
+  fail(std::move(e));
+  if (producer) rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_NON_BLOCKING);
+}
+
 void Engine::fail(Error e) {
   {
     std::lock_guard lock(fatal_mu_);
@@ -57,6 +76,7 @@ void Engine::fail(Error e) {
     dr::log::error("{}", e.what());
     fatal_ = std::move(e);
   }
+  begin_stop(milliseconds(opt.shutdown_timeout_ms));
   stop = true;
 }
 
@@ -207,9 +227,14 @@ void Engine::start_producer() {
 void Engine::stop_producer() {
   if (!producer) return;
   if (producer_poller_.joinable()) {
-    auto remaining = std::chrono::duration_cast<milliseconds>(shutdown_deadline_ - Clock::now());
-    if (shutdown_deadline_ == Clock::time_point::max()) remaining = milliseconds(opt.shutdown_timeout_ms);
-    rd_kafka_flush(producer.get(), kafka::timeout_ms(std::max<milliseconds>(remaining, 100ms)));
+    if (fenced()) {
+      // Nothing is flushed after a fence: what is still queued is dropped, what was sent may land.
+      rd_kafka_purge(producer.get(), RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+    } else {
+      auto remaining = std::chrono::duration_cast<milliseconds>(shutdown_deadline() - Clock::now());
+      if (shutdown_deadline() == Clock::time_point::max()) remaining = milliseconds(opt.shutdown_timeout_ms);
+      rd_kafka_flush(producer.get(), kafka::timeout_ms(std::max<milliseconds>(remaining, 100ms)));
+    }
     if (rd_kafka_outq_len(producer.get()) > 0) {
       dr::log::warn("{}: {} records not acknowledged at shutdown; they will be mirrored again on restart",
                     target_label, rd_kafka_outq_len(producer.get()));
@@ -244,6 +269,7 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
     down_since.reset();
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
+    if (stop) return;  // interrupted: the mirror is stopping
     if (!down_since) down_since = Clock::now();
     auto down_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - *down_since).count();
     if (down_ms >= opt.unreachable_timeout_ms) {
@@ -263,6 +289,9 @@ MirrorSummary Engine::run() {
   if (!opt.groups.empty()) groups_.emplace(opt.groups);
   source_admin_ = std::make_unique<kafka::Admin>(source_config, source_label);
   target_admin_ = std::make_unique<kafka::Admin>(target_config, target_label);
+  // Housekeeping against a dead cluster must not hold up a stop (a fence, a fatal error).
+  source_admin_->interrupt_when(&stop);
+  target_admin_->interrupt_when(&stop);
   source_id = wait_for_cluster_id(*source_admin_);
   target_id = wait_for_cluster_id(*target_admin_);
   dr::log::info("{} has cluster id {}; {} has cluster id {}", source_label, source_id, target_label, target_id);
@@ -287,6 +316,12 @@ MirrorSummary Engine::run() {
       if (stop) break;
       try {
         check_fence();
+      } catch (const Error& e) {
+        if (e.kind() == ErrorKind::refused) on_fenced(e);
+        else fail(e);
+        break;
+      }
+      try {
         heartbeat("running");
       } catch (const Error& e) {
         fail(e);
@@ -348,7 +383,7 @@ MirrorSummary Engine::run() {
       dr::log::warn("final group checkpoint skipped: {}", e.what());
     }
   }
-  shutdown_deadline_ = Clock::now() + milliseconds(opt.shutdown_timeout_ms);
+  begin_stop(milliseconds(opt.shutdown_timeout_ms));
   stop_pipeline();
   log_progress();
   summary.records_mirrored = shared.mirrored.load();

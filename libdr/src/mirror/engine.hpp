@@ -43,6 +43,10 @@ using std::chrono::milliseconds;
 using namespace std::chrono_literals;
 
 constexpr auto kAdminTimeout = 15s;
+// Bounds of the stop path, so that a dead cluster cannot hold a stopping mirror.
+constexpr auto kCommitTimeout = 10s;  // one offset commit (a dead coordinator never answers)
+constexpr auto kCloseTimeout = 10s;   // leaving the group
+constexpr auto kFencedStopWait = 1s;  // fenced: how long records already sent may still land
 
 class Engine;
 
@@ -122,7 +126,12 @@ class Engine {
   // engine then stops, and no stream commits a source offset again (state_unwritable()).
   bool persist(std::span<const store::PartitionMappingUpdate> updates);
   bool state_unwritable() const noexcept { return state_unwritable_.load(); }
-  Clock::time_point shutdown_deadline() const { return shutdown_deadline_; }
+  // When the stop path must be done waiting for records in flight (max: not stopping). Set once,
+  // by the first begin_stop().
+  Clock::time_point shutdown_deadline() const { return Clock::time_point(Clock::duration(shutdown_deadline_.load())); }
+  void begin_stop(Clock::duration bound);
+  // The link was fenced: nothing more is produced and no source offset is committed.
+  bool fenced() const noexcept { return fenced_.load(); }
 
  private:
   void build_configs();
@@ -135,6 +144,7 @@ class Engine {
   void capture_end_offsets();
   bool caught_up();
   void check_fence();
+  void on_fenced(Error e);
   void check_liveness(kafka::Admin& admin, std::optional<Clock::time_point>& down_since);
   void heartbeat(const char* status);
   void prune_mapping();
@@ -167,7 +177,8 @@ class Engine {
   std::atomic<bool> state_unwritable_{false};
   std::mutex fatal_mu_;
   std::optional<Error> fatal_;
-  Clock::time_point shutdown_deadline_ = Clock::time_point::max();
+  std::atomic<Clock::rep> shutdown_deadline_{Clock::time_point::max().time_since_epoch().count()};
+  std::atomic<bool> fenced_{false};
   uint64_t last_progress_count_ = 0;
   Clock::time_point last_progress_at_ = Clock::now();
 };

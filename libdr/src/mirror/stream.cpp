@@ -62,7 +62,8 @@ void Stream::run() {
     dr::log::debug("stream {}: woke the fetcher {} time(s)", index_, waker_->wakeups());
     waker_.reset();
   }
-  // Stop: let in-flight records land, persist, commit what is safe, leave the group.
+  // Stop: let in-flight records land, persist, commit what is safe (nothing once fenced), leave the
+  // group. Every wait is bounded: a dead source cluster cannot hold the stop.
   try {
     auto trackers = all_trackers();
     wait_drained(trackers);
@@ -71,16 +72,31 @@ void Stream::run() {
     engine_.fail(e);
   }
   rd_kafka_t* rk = consumer_.get();
-  kafka::QueueHandle q{rd_kafka_queue_new(rk)};
-  kafka::ErrorHandle close_err{rd_kafka_consumer_close_queue(rk, q.get())};
-  auto deadline = Clock::now() + 10s;
-  while (!close_err && !rd_kafka_consumer_closed(rk) && Clock::now() < deadline) {
-    kafka::EventHandle ev{rd_kafka_queue_poll(q.get(), 100)};
-    if (ev && rd_kafka_event_type(ev.get()) == RD_KAFKA_EVENT_REBALANCE) {
-      on_rebalance(rk, rd_kafka_event_error(ev.get()), rd_kafka_event_topic_partition_list(ev.get()));
+  if (engine_.fenced()) {
+    // Leaving the group needs the source cluster, which may be gone (a failover happened), and a
+    // close in progress holds rd_kafka_destroy() until its LeaveGroup request times out. A fenced
+    // link's group no longer matters: the coordinator drops the member after its session timeout.
+    rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    return;
+  }
+  {
+    kafka::QueueHandle q{rd_kafka_queue_new(rk)};
+    kafka::ErrorHandle close_err{rd_kafka_consumer_close_queue(rk, q.get())};
+    const auto deadline = std::min(Clock::now() + kCloseTimeout, std::max(engine_.shutdown_deadline(), Clock::now() + 1s));
+    while (!close_err && !rd_kafka_consumer_closed(rk) && Clock::now() < deadline) {
+      kafka::EventHandle ev{rd_kafka_queue_poll(q.get(), 100)};
+      if (ev && rd_kafka_event_type(ev.get()) == RD_KAFKA_EVENT_REBALANCE) {
+        on_rebalance(rk, rd_kafka_event_error(ev.get()), rd_kafka_event_topic_partition_list(ev.get()));
+      }
     }
   }
-  if (!rd_kafka_consumer_closed(rk)) dr::log::warn("stream {}: consumer did not leave the group cleanly within 10 s", index_);
+  if (!rd_kafka_consumer_closed(rk)) {
+    dr::log::warn("stream {}: consumer did not leave the group in time; the group coordinator drops it after its "
+                  "session timeout",
+                  index_);
+    // rd_kafka_destroy() would close the consumer again, without a bound.
+    rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+  }
 }
 
 void Stream::loop() {
@@ -203,6 +219,10 @@ void Stream::produce(PartitionTracker& tracker, rd_kafka_message_t* m, int64_t t
   kafka::HeadersHandle header_guard{headers};  // librdkafka takes the headers only on success
   std::optional<Clock::time_point> unknown_since;
   for (;;) {
+    if (engine_.fenced()) {  // a fenced mirror produces nothing more
+      tracker.settle(slot, InFlight::State::cancelled, -1, RD_KAFKA_RESP_ERR__PURGE_QUEUE);
+      return;
+    }
     kafka::ErrorHandle error{rd_kafka_produceva(engine_.producer.get(), vus, n)};
     if (!error) {
       (void)header_guard.release();
@@ -260,8 +280,8 @@ void Stream::wait_drained(const std::vector<PartitionTracker*>& trackers) {
     // After a fatal error some records never settle; stop waiting once the producer is empty.
     if (engine_.failed() && rd_kafka_outq_len(engine_.producer.get()) == 0) return;
     if (Clock::now() >= deadline) {
-      dr::log::warn("stream {}: records still in flight after {} ms; committing only what landed", index_,
-                    engine_.opt.shutdown_timeout_ms);
+      dr::log::warn("stream {}: records still in flight at the stop deadline; {}", index_,
+                    engine_.fenced() ? "the link is fenced, they are not waited for" : "committing only what landed");
       return;
     }
     std::this_thread::sleep_for(5ms);
@@ -287,7 +307,9 @@ void Stream::persist_and_commit(const std::vector<PartitionTracker*>& trackers, 
   }
   if (!updates.empty() && !engine_.persist(updates)) return;  // not durable: the engine stops, nothing is committed
   for (size_t i = 0; i < trackers.size(); ++i) trackers[i]->confirm(taken[i]);
-  if (!commit || engine_.state_unwritable()) return;
+  // A fenced link's source offsets no longer matter (dr-resync starts a new link), and its
+  // primary may be gone: no commit to wait for.
+  if (!commit || engine_.state_unwritable() || engine_.fenced()) return;
 
   std::vector<std::pair<PartitionTracker*, int64_t>> commits;
   for (PartitionTracker* t : trackers) {
@@ -297,14 +319,28 @@ void Stream::persist_and_commit(const std::vector<PartitionTracker*>& trackers, 
   if (commits.empty()) return;
   kafka::PartitionListHandle list{rd_kafka_topic_partition_list_new(static_cast<int>(commits.size()))};
   for (auto& [t, off] : commits) rd_kafka_topic_partition_list_add(list.get(), t->source_topic().c_str(), t->partition())->offset = off;
-  rd_kafka_resp_err_t err = rd_kafka_commit(consumer_.get(), list.get(), 0);
+  // A bounded wait for the answer (a synchronous commit waits as long as the coordinator is gone).
+  // An abandoned commit may still be applied later; either way it is at most the durable point.
+  kafka::QueueHandle q{rd_kafka_queue_new(consumer_.get())};
+  rd_kafka_resp_err_t err = rd_kafka_commit_queue(consumer_.get(), list.get(), q.get(), nullptr, nullptr);
+  kafka::EventHandle answer;
+  const auto deadline = std::min(Clock::now() + kCommitTimeout, std::max(engine_.shutdown_deadline(), Clock::now() + 1s));
+  while (!err && !answer && Clock::now() < deadline && !engine_.fenced()) {
+    kafka::EventHandle ev{rd_kafka_queue_poll(q.get(), 100)};
+    if (ev && rd_kafka_event_type(ev.get()) == RD_KAFKA_EVENT_OFFSET_COMMIT) answer = std::move(ev);
+  }
+  if (!err && !answer) err = RD_KAFKA_RESP_ERR__TIMED_OUT;
+  if (!err) err = rd_kafka_event_error(answer.get());
   if (err) {
     dr::log::warn("{}: offset commit failed: {} ({}); retrying at the next interval", engine_.source_label,
                   rd_kafka_err2str(err), rd_kafka_err2name(err));
     return;
   }
-  for (size_t i = 0; i < commits.size(); ++i) {
-    if (list->elems[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) commits[i].first->committed = commits[i].second;
+  const rd_kafka_topic_partition_list_t* done = rd_kafka_event_topic_partition_list(answer.get());
+  for (auto& [t, off] : commits) {
+    const rd_kafka_topic_partition_t* tp =
+        done ? rd_kafka_topic_partition_list_find(done, t->source_topic().c_str(), t->partition()) : nullptr;
+    if (tp && tp->err == RD_KAFKA_RESP_ERR_NO_ERROR) t->committed = off;
   }
 }
 

@@ -9,6 +9,7 @@
 // a Consumer belongs to one thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -136,6 +137,10 @@ class Admin {
   Admin(const Admin&) = delete;
   Admin& operator=(const Admin&) = delete;
 
+  // Every later call gives up within about 100 ms once *flag is true (dr::Error(kafka), error
+  // "_INTR"), whatever its timeout: a stopping daemon does not wait out a dead cluster. The flag
+  // must outlive the Admin. nullptr: never interrupted.
+  void interrupt_when(const std::atomic<bool>* flag) noexcept;
   // Sends a metadata request (no topics); throws dr::Error(kafka) if no broker answers in time.
   void ping(std::chrono::milliseconds timeout);
   // The cluster id from the metadata response. Unreachable: dr::Error(kafka).
