@@ -155,3 +155,41 @@ TEST_CASE("a fenced mirror whose primary is gone exits 3 within seconds and send
   // Only records already sent when the standby froze may land; none of the queued ones.
   CHECK(landed <= kPartitions);
 }
+
+TEST_CASE("dr-mirror on a fenced link refuses before contacting the clusters (exit 3), even with the primary gone") {
+  Setup s("fenced-start");
+  dr::test::produce(s.primary, make_records(s.topic, 10, 0));
+  auto first = dr::test::run_tool("dr-mirror", s.args({"--until-caught-up"}));
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  fence(s.state, "test: failed over to the standby");
+  FrozenBroker primary("primary");
+  const auto started = Clock::now();
+  auto r = dr::test::run_tool("dr-mirror", s.args(), 90s);
+  const double took = seconds_since(started);
+  INFO(r.output);
+  MESSAGE("refused after ", took, " s");
+  CHECK(r.exit_code == 3);
+  CHECK(took < 10.0);
+  CHECK(r.output.find("is failed_over") != std::string::npos);
+  CHECK(r.output.find("test: failed over to the standby") != std::string::npos);
+  CHECK(r.output.find("does not answer") == std::string::npos);  // it never waited for the primary
+}
+
+TEST_CASE("SIGTERM while dr-mirror waits for a dead primary: it says so and exits 0 at once") {
+  Setup s("sigterm-wait");
+  FrozenBroker primary("primary");
+  dr::test::Background mirror("dr-mirror", s.args(), s.log);
+  REQUIRE(eventually([&] { return dr::test::read_file(s.log).find("does not answer") != std::string::npos; }, 40s));
+  const auto stopped_at = Clock::now();
+  mirror.terminate();
+  const int code = mirror.wait(30s);
+  const double took = seconds_since(stopped_at);
+  const std::string log = dr::test::read_file(s.log);
+  INFO(log);
+  MESSAGE("stopped ", took, " s after SIGTERM");
+  CHECK(code == 0);
+  CHECK(took < 5.0);
+  CHECK(log.find("stopped by signal") != std::string::npos);
+  CHECK(log.find("(--unreachable-timeout-ms") == std::string::npos);  // not reported as an outage
+}

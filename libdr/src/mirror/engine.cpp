@@ -3,12 +3,15 @@
 #include <signal.h>
 #include <unistd.h>
 
+#include <filesystem>
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 #include "dr/clock.hpp"
 #include "dr/log.hpp"
 #include "mirror/engine.hpp"
+#include "mirror/fenced_link.hpp"
 
 namespace dr::mirror {
 
@@ -146,22 +149,50 @@ void Engine::build_configs() {
   target_label = fmt::format("target cluster ({})", *target_config.get("bootstrap.servers"));
 }
 
-std::string Engine::wait_for_cluster_id(kafka::Admin& admin) {
-  const auto deadline = Clock::now() + milliseconds(opt.unreachable_timeout_ms);
+void Engine::refuse_if_fenced() {
+  std::error_code ec;
+  if (!std::filesystem::exists(opt.state_path, ec)) return;  // a new state file has no links
+  std::optional<store::StateStore> state;
+  try {
+    state.emplace(store::StateStore::open(opt.state_path, {.access = store::Access::read_only}));
+  } catch (const Error& e) {
+    // An older schema, a file that is not writable, ...: open_state() deals with it after the wait.
+    dr::log::debug("state file not checked before contacting the clusters: {}", e.what());
+    return;
+  }
+  auto link = fenced_link_for(*state, {*source_config.get("bootstrap.servers"), opt.source_alias},
+                              {*target_config.get("bootstrap.servers"), opt.target_alias});
+  if (!link) return;
+  throw_refused(fmt::format("link {} is {} (epoch {}{}{}): a mirror of a fenced link must not run. After a failover "
+                            "the way back is dr-resync (refused from the state file, before contacting the clusters)",
+                            link->name, store::to_string(link->state), link->epoch, link->state_reason.empty() ? "" : ": ",
+                            link->state_reason),
+                {.file = opt.state_path});
+}
+
+std::optional<std::string> Engine::wait_for_cluster_id(kafka::Admin& admin) {
+  admin.interrupt_when(&g_stop_requested);  // SIGTERM/SIGINT end the wait at once
+  std::optional<Clock::time_point> down_since;  // the start of the first attempt that got no answer
   for (;;) {
+    const auto attempt = Clock::now();
     try {
-      return admin.cluster_id(std::min<milliseconds>(10s, milliseconds(opt.unreachable_timeout_ms)));
+      std::string id = admin.cluster_id(std::min<milliseconds>(10s, milliseconds(opt.unreachable_timeout_ms)));
+      admin.interrupt_when(&stop);
+      return id;
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
-      if (Clock::now() >= deadline || g_stop_requested) {
+      if (g_stop_requested) return std::nullopt;
+      if (!down_since) down_since = attempt;
+      const auto down_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - *down_since).count();
+      if (down_ms >= opt.unreachable_timeout_ms) {
         throw Error(ErrorKind::kafka,
-                    fmt::format("{} unreachable for {} s (--unreachable-timeout-ms): {}", admin.label(),
-                                opt.unreachable_timeout_ms / 1000, e.message()),
+                    fmt::format("{} unreachable for {} s (--unreachable-timeout-ms {}): {}", admin.label(), down_ms / 1000,
+                                opt.unreachable_timeout_ms, e.message()),
                     {.cluster = admin.label(), .kafka_error = e.context().kafka_error});
       }
-      dr::log::warn("{} does not answer ({}); retrying for up to {} s", admin.label(), e.message(),
-                    opt.unreachable_timeout_ms / 1000);
-      std::this_thread::sleep_for(1s);
+      dr::log::warn("{} does not answer ({}); unreachable for {} s, giving up after {} s", admin.label(), e.message(),
+                    down_ms / 1000, opt.unreachable_timeout_ms / 1000);
+      for (int i = 0; i < 10 && !g_stop_requested; ++i) std::this_thread::sleep_for(100ms);
     }
   }
 }
@@ -263,6 +294,7 @@ void Engine::check_fence() {
 }
 
 void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point>& down_since) {
+  const auto attempt = Clock::now();
   try {
     admin.ping(5s);
     if (down_since) dr::log::info("{} answers again", admin.label());
@@ -270,7 +302,7 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
   } catch (const Error& e) {
     if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
     if (stop) return;  // interrupted: the mirror is stopping
-    if (!down_since) down_since = Clock::now();
+    if (!down_since) down_since = attempt;    // unreachable since the ping that got no answer was sent
     auto down_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - *down_since).count();
     if (down_ms >= opt.unreachable_timeout_ms) {
       throw Error(ErrorKind::kafka,
@@ -285,6 +317,7 @@ void Engine::check_liveness(kafka::Admin& admin, std::optional<Clock::time_point
 
 MirrorSummary Engine::run() {
   build_configs();
+  refuse_if_fenced();  // before any client exists: a dead primary must not delay the refusal
   selector_.emplace(opt.include, opt.exclude);
   if (!opt.groups.empty()) groups_.emplace(opt.groups);
   source_admin_ = std::make_unique<kafka::Admin>(source_config, source_label);
@@ -292,8 +325,14 @@ MirrorSummary Engine::run() {
   // Housekeeping against a dead cluster must not hold up a stop (a fence, a fatal error).
   source_admin_->interrupt_when(&stop);
   target_admin_->interrupt_when(&stop);
-  source_id = wait_for_cluster_id(*source_admin_);
-  target_id = wait_for_cluster_id(*target_admin_);
+  for (auto [admin, id] : {std::pair{source_admin_.get(), &source_id}, std::pair{target_admin_.get(), &target_id}}) {
+    auto answer = wait_for_cluster_id(*admin);
+    if (!answer) {
+      dr::log::info("stopped by signal while waiting for {} to answer; nothing was started", admin->label());
+      return MirrorSummary{};
+    }
+    *id = std::move(*answer);
+  }
   dr::log::info("{} has cluster id {}; {} has cluster id {}", source_label, source_id, target_label, target_id);
   if (source_id == target_id && rename_topic(opt.rename_template, "t", "s", "d") == "t") {
     throw_refused(fmt::format("source and target are the same cluster ({}) and --rename is the identity: every record "

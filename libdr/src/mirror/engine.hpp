@@ -135,7 +135,8 @@ class Engine {
 
  private:
   void build_configs();
-  std::string wait_for_cluster_id(kafka::Admin& admin);
+  void refuse_if_fenced();  // from the state file alone, before any cluster is contacted
+  std::optional<std::string> wait_for_cluster_id(kafka::Admin& admin);  // nullopt: stopped by a signal
   void open_state();
   void start_producer();
   void stop_producer();

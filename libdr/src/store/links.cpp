@@ -152,4 +152,11 @@ Link ensure_link(StateStore& store, const std::string& source_cluster_id, const 
   return *link;
 }
 
+std::vector<ClusterSighting> list_clusters(StateStore& store) {
+  Statement st(store.impl().db, "SELECT cluster_id, alias, bootstrap_servers FROM clusters ORDER BY alias");
+  std::vector<ClusterSighting> out;
+  while (st.step()) out.push_back({st.column_text(0), st.column_text(1), st.column_text(2)});
+  return out;
+}
+
 }  // namespace dr::store

@@ -55,4 +55,7 @@ Link ensure_link(StateStore& store, const std::string& source_cluster_id, const 
 
 std::optional<Link> find_link_by_id(StateStore& store, int64_t link_id);
 
+// Every cluster the state file knows: id, alias and the bootstrap servers it was last reached at.
+std::vector<ClusterSighting> list_clusters(StateStore& store);
+
 }  // namespace dr::store
