@@ -52,6 +52,10 @@ int main(int argc, char** argv) {
   app.add_option("--unreachable-timeout-ms", o.unreachable_timeout_ms,
                  "Exit non-zero when a cluster stays unreachable this long")->default_val(120000);
   app.add_option("--shutdown-timeout-ms", o.shutdown_timeout_ms, "Bounded wait for in-flight records on stop")->default_val(30000);
+  app.add_option("--instance-id", o.instance_id,
+                 "Static group membership identity of this process (default: group.instance.id of the consumer "
+                 "config, else <host>.<link>); stream i joins as <id>-<i>. Give each dr-mirror of a link on one "
+                 "host its own");
   app.add_option("-X", o.overrides, "Override a client property: -X source.KEY=VALUE or -X target.KEY=VALUE");
   dr::tools::add_log_level(app, log_level);
   // MirrorMaker 1 flags that have no meaning here: accepted, explained.

@@ -212,9 +212,12 @@ TEST_CASE("two dr-mirror processes share the partitions, a graceful hand-over co
   auto cfg = dr::test::write_mirror_configs(dir.path, primary, standby, topic + "-mirror");
   const std::string state = dir.path + "/dr-state.db";
   const std::string log_a = dir.path + "/a.log", log_b = dir.path + "/b.log";
-  auto args = base_args(cfg, state, topic);
-  dr::test::Background a("dr-mirror", args, log_a);
-  dr::test::Background b("dr-mirror", args, log_b);
+  // One host, one link: each process needs its own static membership identity.
+  auto args_a = base_args(cfg, state, topic), args_b = args_a;
+  args_a.insert(args_a.end(), {"--instance-id", "mirror-a"});
+  args_b.insert(args_b.end(), {"--instance-id", "mirror-b"});
+  dr::test::Background a("dr-mirror", args_a, log_a);
+  dr::test::Background b("dr-mirror", args_b, log_b);
 
   std::vector<Record> records;
   for (int32_t p = 0; p < 6; ++p) {

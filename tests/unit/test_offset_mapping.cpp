@@ -262,7 +262,22 @@ TEST_CASE("offset mapping: randomized histories against a brute-force oracle") {
       }
     }
 
-    // 9. Pruning drops rows wholly below the target log start and keeps the row reaching furthest
+    // 9. Where a restarted mirror may resume: every source record from the committed offset up to
+    //    the end of the durable run has a persisted copy on the target, and the run ends at a
+    //    record that has none.
+    for (int k = 0; k < 20; ++k) {
+      const int64_t from = static_cast<int64_t>(rng() % static_cast<uint64_t>(max_source + 2));
+      const int64_t end =
+          dr::store::mapped_run_end(rows, SourceOffset(from), TargetOffset(0), TargetOffset(static_cast<int64_t>(sim.target.size())))
+              .value();
+      REQUIRE(end >= from);
+      for (int64_t s = from; s < end; ++s) {
+        if (!distinct.count(s)) FAIL("resuming at " << end << " from " << from << " passes over source " << s << ", never copied");
+      }
+      CHECK(!distinct.count(end));
+    }
+
+    // 10. Pruning drops rows wholly below the target log start and keeps the row reaching furthest
     //    on the source (the last copy of it).
     const auto furthest = *std::max_element(rows.begin(), rows.end(), [](const OffsetSegment& x, const OffsetSegment& y) {
       return std::pair(x.source_end(), x.target_start) < std::pair(y.source_end(), y.target_start);
@@ -327,6 +342,24 @@ TEST_CASE("offset mapping: a re-copied run keeps every copy, one row per run") {
   CHECK(dr::translate::translate_offset(rows, SourceOffset(20)).target == TargetOffset(25));
   // 10..14 have one copy only, at 10..14: nothing to gain.
   CHECK(dr::translate::translate_offset(rows, SourceOffset(10)).target == TargetOffset(10));
+}
+
+TEST_CASE("offset mapping: where a restarted mirror may resume copying") {
+  const std::vector<OffsetSegment> rows{{SourceOffset(0), TargetOffset(0), 100, 0, 0},
+                                        {SourceOffset(40), TargetOffset(100), 80, 0, 0},  // re-copy, then new records
+                                        {SourceOffset(125), TargetOffset(180), 10, 0, 0}};  // after a gap at 120..124
+  using dr::store::mapped_run_end;
+  const TargetOffset low(0), high(190);
+  CHECK(mapped_run_end(rows, SourceOffset(40), low, high) == SourceOffset(120));  // both copies, up to the gap
+  CHECK(mapped_run_end(rows, SourceOffset(0), low, high) == SourceOffset(120));
+  CHECK(mapped_run_end(rows, SourceOffset(121), low, high) == SourceOffset(121));  // not mapped: no skip
+  CHECK(mapped_run_end(rows, SourceOffset(125), low, high) == SourceOffset(135));
+  CHECK(mapped_run_end(rows, SourceOffset(500), low, high) == SourceOffset(500));
+  // Records that are not (or no longer) in the target partition count for nothing.
+  CHECK(mapped_run_end(rows, SourceOffset(40), TargetOffset(0), TargetOffset(150)) == SourceOffset(100));
+  CHECK(mapped_run_end(rows, SourceOffset(30), TargetOffset(10), high) == SourceOffset(30));  // first copy deleted
+  CHECK(mapped_run_end(rows, SourceOffset(50), TargetOffset(10), high) == SourceOffset(120));
+  CHECK(mapped_run_end({}, SourceOffset(7), low, high) == SourceOffset(7));
 }
 
 TEST_CASE("offset mapping: migration 0002 keeps the rows of a version 1 state file") {

@@ -239,6 +239,11 @@ bool Engine::persist(std::span<const store::PartitionMappingUpdate> updates) {
   }
 }
 
+std::vector<store::OffsetSegment> Engine::durable_mapping(const std::string& source_topic, int32_t partition) {
+  std::lock_guard lock(store_mu_);
+  return store::load_segments(*store_, link_.id, source_topic, partition);
+}
+
 void Engine::heartbeat(const char* status) {
   instance_.status = status;
   instance_.link_epoch = link_.epoch;
@@ -342,6 +347,7 @@ MirrorSummary Engine::run() {
                   {.flag = "--producer.config"});
   }
   open_state();
+  choose_member_identity();
   start_producer();
   sync_topics();
   if (opt.until_caught_up) capture_end_offsets();
@@ -473,6 +479,12 @@ void validate_options(const MirrorOptions& o) {
   auto positive = [](int64_t v, const char* flag) {
     if (v <= 0) throw_bad_input(fmt::format("must be positive (got {})", v), {.flag = flag});
   };
+  if (!o.instance_id.empty() && !valid_group_instance_id(o.instance_id + "-00")) {
+    throw_bad_input(fmt::format("'{}': use 1 to 245 letters, digits, '.', '_' and '-' (Kafka's group.instance.id rules; "
+                                "dr-mirror appends -<stream>)",
+                                o.instance_id),
+                    {.flag = "--instance-id"});
+  }
   positive(o.num_streams, "--num.streams");
   if (o.num_streams > 64) throw_bad_input("at most 64 streams per process", {.flag = "--num.streams"});
   positive(o.commit_interval_ms, "--offset.commit.interval.ms");

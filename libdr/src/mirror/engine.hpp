@@ -6,6 +6,8 @@
 //   stream.cpp       consumer loop, produce, persist_and_commit, rebalance
 //   topic_sync.cpp   source topic selection -> target topics, --until-caught-up end offsets
 //   housekeeping.cpp group checkpoints, mapping prune, progress log
+//   resume.cpp       on assignment: resume after what the durable mapping has on the target
+//   membership.cpp   static group membership: identity, collision check, leaving on stop
 #pragma once
 
 #include <librdkafka/rdkafka.h>
@@ -79,6 +81,8 @@ class Stream {
   std::vector<PartitionTracker*> all_trackers();
   std::vector<std::pair<std::string, int32_t>> assigned() const;
   void update_subscription();
+  void resume_from_mapping(rd_kafka_t* rk, rd_kafka_topic_partition_list_t* parts);  // resume.cpp
+  void leave_group();  // membership.cpp
 
   Engine& engine_;
   const int index_;
@@ -107,6 +111,7 @@ class Engine {
   std::string source_label, target_label;
   std::string source_id, target_id;
   std::string group_id;
+  std::string member_identity;  // static membership: stream i is "<member_identity>-<i>"
   TrackerShared shared;
   std::atomic<bool> stop{false};
   std::atomic<bool> sync_requested{false};
@@ -126,6 +131,7 @@ class Engine {
   // engine then stops, and no stream commits a source offset again (state_unwritable()).
   bool persist(std::span<const store::PartitionMappingUpdate> updates);
   bool state_unwritable() const noexcept { return state_unwritable_.load(); }
+  std::vector<store::OffsetSegment> durable_mapping(const std::string& source_topic, int32_t partition);
   // When the stop path must be done waiting for records in flight (max: not stopping). Set once,
   // by the first begin_stop().
   Clock::time_point shutdown_deadline() const { return Clock::time_point(Clock::duration(shutdown_deadline_.load())); }
@@ -138,6 +144,7 @@ class Engine {
   void refuse_if_fenced();  // from the state file alone, before any cluster is contacted
   std::optional<std::string> wait_for_cluster_id(kafka::Admin& admin);  // nullopt: stopped by a signal
   void open_state();
+  void choose_member_identity();  // membership.cpp
   void start_producer();
   void stop_producer();
   void stop_pipeline();  // streams drain, persist, commit and leave; then the producer; idempotent

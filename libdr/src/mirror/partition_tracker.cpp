@@ -94,6 +94,13 @@ void PartitionTracker::confirm(const PendingMapping& persisted) {
   durable_commit_ = std::max(durable_commit_, persisted.commit_at);
 }
 
+void PartitionTracker::resume_at(int64_t source_offset) {
+  std::lock_guard lock(mu_);
+  if (!queue_.empty() || source_offset <= next_commit_) return;
+  next_commit_ = source_offset;
+  durable_commit_ = std::max(durable_commit_, source_offset);  // the mapping below it is in the store
+}
+
 size_t PartitionTracker::in_flight() {
   std::lock_guard lock(mu_);
   return queue_.size();

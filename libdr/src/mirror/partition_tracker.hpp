@@ -87,6 +87,10 @@ class PartitionTracker {
   // end of the durable mapping.
   int64_t commit_point() const noexcept { return durable_commit_; }
   size_t in_flight();
+  // Before the first record: consumption starts at `source_offset` because every record below it
+  // (from the group's committed offset on) is on the target and mapped durably already, so it may
+  // be committed even if no new record arrives.
+  void resume_at(int64_t source_offset);
 
   const std::string& source_topic() const noexcept { return source_topic_; }
   const std::string& target_topic() const noexcept { return target_topic_; }

@@ -46,7 +46,9 @@ void Stream::release_trackers() {
 void Stream::run() {
   try {
     context_.cluster = engine_.source_label;
-    consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, engine_.source_config, context_, [](rd_kafka_conf_t* conf) {
+    kafka::ClientConfig config = engine_.source_config;
+    config.set_default("group.instance.id", fmt::format("{}-{}", engine_.member_identity, index_));
+    consumer_ = kafka::make_client(RD_KAFKA_CONSUMER, config, context_, [](rd_kafka_conf_t* conf) {
       rd_kafka_conf_set_rebalance_cb(conf, detail::on_rebalance);
     });
     rd_kafka_poll_set_consumer(consumer_.get());
@@ -71,6 +73,7 @@ void Stream::run() {
   } catch (const Error& e) {
     engine_.fail(e);
   }
+  leave_group();
   rd_kafka_t* rk = consumer_.get();
   if (engine_.fenced()) {
     // Leaving the group needs the source cluster, which may be gone (a failover happened), and a
@@ -357,6 +360,7 @@ void Stream::on_rebalance(rd_kafka_t* rk, rd_kafka_resp_err_t err, rd_kafka_topi
             std::make_unique<PartitionTracker>(engine_.shared, tp.topic, tp.partition, *target, rkt);
       }
       dr::log::info("stream {}: assigned {}", index_, describe_partitions(parts));
+      resume_from_mapping(rk, parts);
       if (cooperative) {
         kafka::ErrorHandle e{rd_kafka_incremental_assign(rk, parts)};
         if (e) dr::log::error("stream {}: incremental assign failed: {}", index_, rd_kafka_error_string(e.get()));

@@ -116,6 +116,22 @@ int prune_segments(StateStore& store, int64_t link_id, const std::string& source
   return sqlite3_changes(db.get());
 }
 
+SourceOffset mapped_run_end(std::span<const OffsetSegment> rows, SourceOffset from, TargetOffset target_low,
+                            TargetOffset target_high) {
+  std::vector<const OffsetSegment*> on_target;
+  for (const OffsetSegment& r : rows) {
+    if (r.target_start >= target_low && r.target_end() <= target_high) on_target.push_back(&r);
+  }
+  std::sort(on_target.begin(), on_target.end(),
+            [](const OffsetSegment* a, const OffsetSegment* b) { return a->source_start < b->source_start; });
+  int64_t end = from.value();
+  for (const OffsetSegment* r : on_target) {
+    if (r->source_start.value() > end) break;
+    end = std::max(end, r->source_end().value());
+  }
+  return SourceOffset(end);
+}
+
 std::vector<SkippedRecord> load_skipped(StateStore& store, int64_t link_id, const std::string& source_topic,
                                         int32_t partition) {
   Statement st(store.impl().db,

@@ -44,6 +44,7 @@ struct MirrorOptions {
   int64_t prune_interval_ms = 300000;  // drop mapping rows whose records left the target log
   int64_t unreachable_timeout_ms = 120000;
   int64_t shutdown_timeout_ms = 30000;
+  std::string instance_id;  // --instance-id: static group membership identity (see member_identity)
 };
 
 struct MirrorSummary {
@@ -54,6 +55,22 @@ struct MirrorSummary {
   uint64_t records_filtered = 0;  // provenance: came from the target cluster
   std::vector<std::string> topics;
 };
+
+// Static group membership (KIP-345): every consumer of dr-mirror has a group.instance.id, so a
+// mirror restarted after kill -9 (or a crash, or a reboot) gets its partitions back at once instead
+// of after the dead member's session.timeout.ms (45 s by default).
+//
+// The identity of a process is, first found: `instance_flag` (--instance-id); the consumer config's
+// group.instance.id; else "<host>.<link name>" with "->" written "-to-" and every character Kafka
+// does not allow in a group.instance.id ([A-Za-z0-9._-]) replaced by '_'. Stream i of the process
+// uses "<identity>-<i>". Two processes of one group with the same identity fence each other
+// (FENCED_INSTANCE_ID: the older one stops with exit 1), so several dr-mirror processes of a link on
+// one host each need their own --instance-id (dr-mirror refuses to start a second one with the
+// default identity while the first runs, exit 3).
+std::string member_identity(const std::string& instance_flag, const std::string& configured, const std::string& host,
+                            const std::string& link_name);
+// True if Kafka accepts `id` as a group.instance.id: 1..249 characters of [A-Za-z0-9._-].
+bool valid_group_instance_id(const std::string& id);
 
 // Checks options that need no cluster (regexes, template, numbers). dr::Error(bad_input) naming
 // the flag.

@@ -74,6 +74,16 @@ struct TopicMappingSummary {
 };
 std::vector<TopicMappingSummary> mapping_summary(StateStore& store, int64_t link_id);
 
+// Where the mapping's contiguous coverage starting at source offset `from` ends: the largest e
+// such that every source offset in [from, e) is mapped by a row whose target records lie within
+// [target_low, target_high) (the target partition's log start and end offsets: rows of records
+// that are no longer, or not, on the target count for nothing). `from` itself if it is not
+// mapped. A restarted mirror may resume copying at e instead of `from`: every record in between is
+// on the target already (rows are written only after acks=all delivery). A compaction gap or a
+// skipped record ends the coverage, so nothing that was never copied is passed over.
+SourceOffset mapped_run_end(std::span<const OffsetSegment> rows, SourceOffset from, TargetOffset target_low,
+                            TargetOffset target_high);
+
 std::vector<SkippedRecord> load_skipped(StateStore& store, int64_t link_id, const std::string& source_topic,
                                         int32_t partition);
 
