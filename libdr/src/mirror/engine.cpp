@@ -202,11 +202,12 @@ void Engine::open_state() {
   source_alias_ = opt.source_alias.empty() ? source_id : opt.source_alias;
   target_alias_ = opt.target_alias.empty() ? target_id : opt.target_alias;
   std::lock_guard lock(store_mu_);
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  refuse_member_identity_collision(host);
   // Checks (alias, fence) before anything is written: a refused start leaves the file as it was.
   link_ = store::record_mirror_link(*store_, {source_id, source_alias_, *source_config.get("bootstrap.servers")},
                                     {target_id, target_alias_, *target_config.get("bootstrap.servers")}, opt.rename_template);
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
   const int64_t started = now_ms();
   instance_ = {fmt::format("{}:{}:{}", host, ::getpid(), started), link_.id, link_.epoch, host, ::getpid(), started, started,
                "starting"};

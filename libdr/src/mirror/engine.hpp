@@ -144,7 +144,9 @@ class Engine {
   void refuse_if_fenced();  // from the state file alone, before any cluster is contacted
   std::optional<std::string> wait_for_cluster_id(kafka::Admin& admin);  // nullopt: stopped by a signal
   void open_state();
-  void choose_member_identity();  // membership.cpp
+  // membership.cpp. The check runs in open_state (store_mu_ held) before anything is written.
+  void refuse_member_identity_collision(const std::string& host);
+  void choose_member_identity();
   void start_producer();
   void stop_producer();
   void stop_pipeline();  // streams drain, persist, commit and leave; then the producer; idempotent

@@ -65,36 +65,42 @@ bool mirror_alive(int64_t pid) {
 
 }  // namespace
 
+// The identity the consumer config or --instance-id sets, checked; empty when none is set.
+static std::string configured_identity(const kafka::ClientConfig& config, const MirrorOptions& opt) {
+  const kafka::ConfigEntry* e = config.find("group.instance.id");
+  if (e == nullptr) return {};
+  if (!valid_group_instance_id(e->value + "-00")) {
+    throw_bad_input(fmt::format("group.instance.id '{}': use 1 to 245 letters, digits, '.', '_' and '-' (dr-mirror "
+                                "appends -<stream>)",
+                                e->value),
+                    {.file = e->origin.file.empty() ? opt.consumer_config : e->origin.file, .line = e->origin.line});
+  }
+  return e->value;
+}
+
+void Engine::refuse_member_identity_collision(const std::string& host) {
+  if (!opt.instance_id.empty() || !configured_identity(source_config, opt).empty()) return;  // the operator chose
+  std::optional<store::Link> link;
+  for (auto& l : store::list_links(*store_)) {
+    if (l.source_cluster_id == source_id && l.target_cluster_id == target_id) link = std::move(l);
+  }
+  if (!link) return;  // a first start: nobody runs this link yet
+  const std::string identity = dr::mirror::member_identity("", "", host, link->name);
+  const int64_t now = now_ms();
+  for (const auto& o : store::list_instances(*store_, link->id)) {
+    if (o.host != host || (o.status != "running" && o.status != "starting")) continue;
+    if (now - o.heartbeat_ms > kHeartbeatFreshMs || !mirror_alive(o.pid)) continue;
+    throw_refused(fmt::format("another dr-mirror (pid {}) mirrors link {} on this host; both would join group {} with the "
+                              "static member id {}-<stream> and fence each other. Give each process on this host its own "
+                              "--instance-id (for example --instance-id {}.2)",
+                              o.pid, link->name, group_id, identity, identity),
+                  {.file = opt.state_path, .flag = "--instance-id"});
+  }
+}
+
 void Engine::choose_member_identity() {
-  std::string configured;
-  if (const kafka::ConfigEntry* e = source_config.find("group.instance.id")) {
-    configured = e->value;
-    if (!valid_group_instance_id(configured + "-00")) {
-      throw_bad_input(fmt::format("group.instance.id '{}': use 1 to 245 letters, digits, '.', '_' and '-' (dr-mirror "
-                                  "appends -<stream>)",
-                                  configured),
-                      {.file = e->origin.file.empty() ? opt.consumer_config : e->origin.file, .line = e->origin.line});
-    }
-  }
+  const std::string configured = configured_identity(source_config, opt);
   member_identity = dr::mirror::member_identity(opt.instance_id, configured, instance_.host, link_.name);
-  const bool chosen = !opt.instance_id.empty() || !configured.empty();
-  if (!chosen) {
-    std::vector<store::MirrorInstance> others;
-    {
-      std::lock_guard lock(store_mu_);
-      others = store::list_instances(*store_, link_.id);
-    }
-    const int64_t now = now_ms();
-    for (const auto& o : others) {
-      if (o.host != instance_.host || (o.status != "running" && o.status != "starting")) continue;
-      if (now - o.heartbeat_ms > kHeartbeatFreshMs || !mirror_alive(o.pid)) continue;
-      throw_refused(fmt::format("another dr-mirror (pid {}) mirrors link {} on this host; both would join group {} with "
-                                "the static member id {}-<stream> and fence each other. Give each process on this host "
-                                "its own --instance-id (for example --instance-id {}.2)",
-                                o.pid, link_.name, group_id, member_identity, member_identity),
-                    {.file = opt.state_path, .flag = "--instance-id"});
-    }
-  }
   dr::log::info("static group membership: group.instance.id {}-0{} ({}); a restart with the same identity gets the "
                 "partitions back without waiting for session.timeout.ms",
                 member_identity, opt.num_streams > 1 ? fmt::format(" .. {}-{}", member_identity, opt.num_streams - 1) : "",
