@@ -73,7 +73,6 @@ void Stream::run() {
   } catch (const Error& e) {
     engine_.fail(e);
   }
-  leave_group();
   rd_kafka_t* rk = consumer_.get();
   if (engine_.fenced()) {
     // Leaving the group needs the source cluster, which may be gone (a failover happened), and a
@@ -82,6 +81,7 @@ void Stream::run() {
     rd_kafka_destroy_flags(consumer_.release(), RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
     return;
   }
+  leave_group();  // a static member: hand the partitions over now (membership.cpp)
   {
     kafka::QueueHandle q{rd_kafka_queue_new(rk)};
     kafka::ErrorHandle close_err{rd_kafka_consumer_close_queue(rk, q.get())};
