@@ -90,6 +90,15 @@ void stop_broker(const std::string& name, bool kill) { run_clusters_script(fmt::
 
 void start_broker(const std::string& name) { run_clusters_script("start " + name); }
 
+std::string kafka_version(const std::string& name) {
+  std::ifstream in(clusters_dir() + "/" + name + "/kafka_version");
+  std::string v;
+  if (!(in >> v)) throw std::runtime_error("no kafka_version for cluster " + name + " in " + clusters_dir());
+  return v;
+}
+
+void run_kafka_class(const std::string& java_class, const std::string& args) { run_clusters_script("run-class " + java_class + " " + args); }
+
 kafka::ClientConfig client_config(const Cluster& c, kafka::ClientRole role) {
   kafka::ClientConfig config(role);
   config.set_default("bootstrap.servers", c.bootstrap);

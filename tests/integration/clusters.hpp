@@ -38,6 +38,13 @@ int broker_pid(const std::string& name);
 void stop_broker(const std::string& name, bool kill);
 void start_broker(const std::string& name);
 
+// The Kafka release the fixture's cluster runs ("3.9.2", "4.3.1"): its major version decides
+// where a tool class lives (Kafka 4 moved several from kafka.admin to org.apache.kafka.tools).
+std::string kafka_version(const std::string& name);
+// Runs a Kafka Java tool on the fixture's class path (scripts/kafka-clusters run-class --dir);
+// `args` is a shell-quoted argument string. Throws if it fails.
+void run_kafka_class(const std::string& java_class, const std::string& args);
+
 // A topic name unique to this test run: "<prefix>-<pid>-<counter>-<millis>".
 std::string unique_topic(const std::string& prefix);
 

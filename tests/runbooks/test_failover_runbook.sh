@@ -20,6 +20,14 @@ trap cleanup EXIT
 kafka() { "$ROOT/scripts/kafka-clusters" run-class "$@"; }
 export PATH="$BIN:$PATH"
 
+# Kafka 4.2 renamed the console consumer's --consumer-property to --command-property and prints
+# the deprecation notice for the old name on stdout, among the records: use the name this version has.
+property_flag=--consumer-property
+console_help=$(kafka org.apache.kafka.tools.consumer.ConsoleConsumer --help 2>&1 || true)
+if [[ $console_help == *--command-property* ]]; then
+  property_flag=--command-property
+fi
+
 topic="runbook-failover-$$-$(date +%s)"
 group="$topic-app"
 kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --create --topic "$topic" --partitions 3 >/dev/null
@@ -27,7 +35,7 @@ kafka org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$KAFKA_DR_PR
   --max-messages 3000 >/dev/null
 # The application reads 1000 records on the primary and commits exactly what it read.
 kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
-  --group "$group" --from-beginning --max-messages 1000 --consumer-property max.poll.records=1 >"$WORK/read-on-primary" 2>/dev/null
+  --group "$group" --from-beginning --max-messages 1000 "$property_flag" max.poll.records=1 >"$WORK/read-on-primary" 2>/dev/null
 
 cat >"$WORK/source.properties" <<P
 bootstrap.servers=$KAFKA_DR_PRIMARY_BOOTSTRAP
@@ -63,7 +71,7 @@ MIRROR_PID=
 
 # The application resumes on the standby with the same group: nothing lost, nothing twice.
 kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" --topic "$topic" \
-  --group "$group" --timeout-ms 15000 --consumer-property max.poll.records=1 >"$WORK/read-on-standby" 2>/dev/null || true
+  --group "$group" --timeout-ms 15000 "$property_flag" max.poll.records=1 >"$WORK/read-on-standby" 2>/dev/null || true
 primary_n=$(wc -l <"$WORK/read-on-primary")
 standby_n=$(wc -l <"$WORK/read-on-standby")
 distinct=$(sort -u "$WORK/read-on-primary" "$WORK/read-on-standby" | wc -l)

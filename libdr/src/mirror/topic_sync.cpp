@@ -110,7 +110,7 @@ void Engine::sync_topics() {
       wanted.push_back(t.name);
       names[t.name] = target;
     } catch (const Error& e) {
-      if (e.kind() == ErrorKind::io || e.kind() == ErrorKind::internal) throw;
+      if (e.kind() == ErrorKind::io || e.kind() == ErrorKind::internal || e.kind() == ErrorKind::access) throw;
       dr::log::error("topic {}: cannot prepare target topic {}: {}; retrying at the next topic refresh", t.name, target, e.what());
     }
   }
