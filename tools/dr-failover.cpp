@@ -53,7 +53,8 @@ int main(int argc, char** argv) {
   app.add_flag("--execute", o.execute, "Fence the link and commit the plan on the standby");
   app.add_flag("--time-only", o.time_only, "Commit the time-based offsets even where that skips unread records");
   app.add_flag("--all-or-nothing", o.all_or_nothing, "Refuse everything if any group has live members on the standby");
-  app.add_option("--timeout-ms", o.timeout_ms, "Per request to the standby")->default_val(30000);
+  app.add_option("--timeout-ms", o.timeout_ms, "Per request to the standby")
+      ->default_val(30000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--format", format, "Output: table or json")->check(CLI::IsMember({"table", "json"}))->default_val("table");
   dr::tools::add_log_level(app, log_level);
   app.footer("Exit codes: 0 done (or dry run); 1 partly done (the output names the groups skipped or failed) or a Kafka "

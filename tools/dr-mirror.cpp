@@ -27,9 +27,10 @@ int main(int argc, char** argv) {
   app.add_option("--whitelist", whitelist, "Regex of topics to mirror (MirrorMaker 1; ',' means '|')");
   app.add_option("--include", include, "Same as --whitelist");
   app.add_option("--exclude", o.exclude, "Regex of topics not to mirror");
-  app.add_option("--num.streams", o.num_streams, "Consumers in this process (threads), sharing one producer")->default_val(1);
+  app.add_option("--num.streams", o.num_streams, "Consumers in this process (threads), sharing one producer")->default_val(1)->check(dr::tools::integer_in(1, 64));
   app.add_option("--offset.commit.interval.ms", o.commit_interval_ms,
-                 "How often the mapping is persisted and source offsets committed (MirrorMaker 1: 60000)")->default_val(1000);
+                 "How often the mapping is persisted and source offsets committed (MirrorMaker 1: 60000)")
+      ->default_val(1000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--abort.on.send.failure", abort_on_failure,
                  "true: stop on a permanent delivery failure; false: skip the record and record it in the state file")
       ->check(CLI::IsMember({"true", "false"}))->default_val("true");
@@ -39,19 +40,25 @@ int main(int argc, char** argv) {
   app.add_option("--target-alias", o.target_alias, "Name of the target cluster in the state file and in {target} (default: its cluster id)");
   app.add_option("--rename", o.rename_template, "Target topic name template: {topic}, {source}, {target}")->default_val("{topic}");
   app.add_option("--groups", o.groups, "Regex of source consumer groups to checkpoint (default: all but the mirror's own)");
-  app.add_option("--checkpoint-interval-ms", o.checkpoint_interval_ms, "How often group offsets are checkpointed")->default_val(10000);
+  app.add_option("--checkpoint-interval-ms", o.checkpoint_interval_ms, "How often group offsets are checkpointed")
+      ->default_val(10000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_flag("--until-caught-up", o.until_caught_up,
                "Exit 0 once every partition is mirrored up to the end offsets seen at start");
   app.add_flag("--provenance", o.provenance,
                "Stamp each record with the source cluster id (header kafka-dr.source-cluster); never mirror back "
                "records that came from the target (active-active)");
-  app.add_option("--replication-factor", o.replication_factor, "For target topics dr-mirror creates (-1: broker default)")->default_val(-1);
-  app.add_option("--topic-refresh-ms", o.topic_refresh_ms, "How often new topics and partitions are picked up")->default_val(10000);
+  app.add_option("--replication-factor", o.replication_factor, "For target topics dr-mirror creates (-1: broker default)")
+      ->default_val(-1)->check(dr::tools::integer_in(-1, 32767));
+  app.add_option("--topic-refresh-ms", o.topic_refresh_ms, "How often new topics and partitions are picked up")
+      ->default_val(10000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--prune-interval-ms", o.prune_interval_ms,
-                 "How often mapping rows are dropped whose records the target no longer holds")->default_val(300000);
+                 "How often mapping rows are dropped whose records the target no longer holds")
+      ->default_val(300000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--unreachable-timeout-ms", o.unreachable_timeout_ms,
-                 "Exit non-zero when a cluster stays unreachable this long")->default_val(120000);
-  app.add_option("--shutdown-timeout-ms", o.shutdown_timeout_ms, "Bounded wait for in-flight records on stop")->default_val(30000);
+                 "Exit non-zero when a cluster stays unreachable this long")
+      ->default_val(120000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
+  app.add_option("--shutdown-timeout-ms", o.shutdown_timeout_ms, "Bounded wait for in-flight records on stop")
+      ->default_val(30000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--instance-id", o.instance_id,
                  "Static group membership identity of this process (default: group.instance.id of the consumer "
                  "config, else <host>.<link>); stream i joins as <id>-<i>. Give each dr-mirror of a link on one "

@@ -41,8 +41,10 @@ int main(int argc, char** argv) {
   app.add_option("--group", groups, "A consumer group (repeatable)");
   app.add_option("--groups", groups_regex, "Regex of consumer groups");
   app.add_option("--topic", topic, "Source topic");
-  app.add_option("--partition", partition, "Partition (with --offset)");
-  app.add_option("--offset", offset, "Source offset (with --topic and --partition)");
+  app.add_option("--partition", partition, "Partition (with --offset)")
+      ->check(dr::tools::integer_in(0, std::numeric_limits<int32_t>::max()));
+  app.add_option("--offset", offset, "Source offset (with --topic and --partition)")
+      ->check(dr::tools::integer_in(0, std::numeric_limits<int64_t>::max()));
   app.add_option("--at", at, "Time: ISO-8601 with a zone, epoch ms, or relative (-5m)");
   app.add_option("--format", format, "Output: table, json or csv")->check(CLI::IsMember({"table", "json", "csv"}))->default_val("table");
   dr::tools::add_log_level(app, log_level);

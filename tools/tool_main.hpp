@@ -5,8 +5,12 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cstdint>
 #include <cstdio>
 #include <exception>
+#include <limits>
+#include <string>
 
 #include "dr/error.hpp"
 #include "dr/log.hpp"
@@ -36,6 +40,41 @@ int run_tool(CLI::App& app, int argc, char** argv, Body&& body) {
     fmt::print(stderr, "{}: internal error: {}\n", app.get_name(), e.what());
     return exit_failure;
   }
+}
+
+// Intervals and timeouts in milliseconds: at most a week (longer ones are typing mistakes, and
+// would overflow clock arithmetic near int64's limit).
+constexpr int64_t kMaxDurationMs = 7LL * 24 * 3600 * 1000;
+
+// Every integer flag: a plain decimal number in [min, max], or an error naming the flag
+// ("--offset: -5 is out of range: 0 or more"). CLI11's own integer parsing reads "010" as octal 8
+// and "0x10" as 16, and clamps values beyond int64 to its maximum; this check runs on the text
+// first, so nothing is wrapped, clamped or read in another base.
+inline CLI::Validator integer_in(int64_t min, int64_t max) {
+  auto range = [min, max] {
+    if (max == std::numeric_limits<int64_t>::max() || max == std::numeric_limits<int32_t>::max()) {
+      return fmt::format("{} or more", min);
+    }
+    return fmt::format("{} to {}", min, max);
+  };
+  return CLI::Validator(
+      [min, max, range](std::string& text) -> std::string {
+        const char* begin = text.data();
+        const char* end = begin + text.size();
+        const char* digits = begin + (!text.empty() && text[0] == '-');
+        if (digits == end || *digits < '0' || *digits > '9') return fmt::format("'{}' is not a whole number", text);
+        if (*digits == '0' && digits + 1 != end) {
+          return fmt::format("'{}': write decimal numbers without leading zeros or a 0x prefix", text);
+        }
+        int64_t value = 0;
+        auto [stop, ec] = std::from_chars(begin, end, value);
+        if (stop != end && ec != std::errc::result_out_of_range) return fmt::format("'{}' is not a whole number", text);
+        if (ec == std::errc::result_out_of_range || value < min || value > max) {
+          return fmt::format("{} is out of range: {}", text, range());
+        }
+        return {};
+      },
+      fmt::format("INT {}", range()));
 }
 
 // --log-level on every tool.

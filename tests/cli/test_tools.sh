@@ -209,5 +209,56 @@ if grep -qiE "corrupt|move it aside" <<<"$out"; then echo "FAIL a read-only stat
 unchanged "nothing written on the read-only file system" "$WORK/ro/dr-state.db" "$snap"
 if [[ $(ls "$WORK/ro") == "dr-state.db" ]]; then echo "ok   no -wal/-shm left"; passed=$((passed + 1)); else echo "FAIL files appeared: $(ls "$WORK/ro")"; failed=$((failed + 1)); fi
 
+# A state file with one link and a 3-partition topic (as dr-mirror records them), for the tools that only read.
+make_state_file "$WORK/link.db"
+sqlite3 "$WORK/link.db" "
+UPDATE topic_map SET partitions = 3;
+DELETE FROM offset_segments;
+INSERT INTO offset_segments VALUES (1, 'orders', 0, 0, 0, 100, 1763791200000, 1763791201000);
+INSERT INTO group_checkpoints VALUES (1, 'billing', 'orders', 0, 1763791201000, 40);
+INSERT INTO group_checkpoint_reads VALUES (1, 'billing', 1763791201000);"
+
+# Numbers out of range for any flag are errors naming the flag, never clamped or wrapped (item 5).
+expect "dr-translate-offsets: negative --offset names the flag" 2 "--offset: .*-5.*(0 or more|out of range)" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 0 --offset -5
+expect "dr-translate-offsets: negative --partition names the flag" 2 "--partition: .*-1.*(0 or more|out of range)" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition -1 --offset 5
+
+expect "dr-translate-offsets: --partition beyond int32 is refused" 2 "--partition: .*4294967296" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 4294967296 --offset 5
+expect "dr-translate-offsets: --offset beyond int64 is refused, not clamped" 2 "--offset: .*99999999999999999999" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 0 --offset 99999999999999999999
+expect "dr-translate-offsets: --partition 010 is not octal 8" 2 "--partition: .*010" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 010 --offset 5
+expect "dr-translate-offsets: --offset 0x10 is not hexadecimal 16" 2 "--offset: .*0x10" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 0 --offset 0x10
+expect "dr-translate-offsets: --at epoch seconds says what was meant" 2 \
+  "1763791200 looks like epoch seconds; epoch milliseconds would be 1763791200000" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --at 1763791200
+expect "dr-failover: --at 2025-02-31 does not exist" 2 "February 2025 has 28 days" -- \
+  "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at 2025-02-31T00:00:00Z
+expect "dr-failover: --at zone +25:00 does not exist" 2 "zone \+25:00 does not exist" -- \
+  "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at 2025-11-10T10:00:00+25:00
+for flag in --offset.commit.interval.ms --checkpoint-interval-ms --topic-refresh-ms --prune-interval-ms \
+            --unreachable-timeout-ms --shutdown-timeout-ms --num.streams; do
+  expect "dr-mirror: negative $flag is refused naming it" 2 "$flag: .*-5" -- \
+    timeout 10 "$BIN/dr-mirror" --consumer.config "$WORK/consumer.properties" --producer.config "$WORK/standby.properties" \
+    --include orders --state "$WORK/mirror.db" "$flag" -5
+  expect "dr-mirror: $flag beyond int64 is refused naming it" 2 "$flag: .*99999999999999999999" -- \
+    timeout 10 "$BIN/dr-mirror" --consumer.config "$WORK/consumer.properties" --producer.config "$WORK/standby.properties" \
+    --include orders --state "$WORK/mirror.db" "$flag" 99999999999999999999
+done
+expect "dr-mirror: --num.streams 0 is refused" 2 "--num.streams: .*0" -- \
+  timeout 10 "$BIN/dr-mirror" --consumer.config "$WORK/consumer.properties" --producer.config "$WORK/standby.properties" \
+  --include orders --state "$WORK/mirror.db" --num.streams 0
+expect "dr-mirror: --replication-factor -2 is refused" 2 "--replication-factor: .*-2" -- \
+  timeout 10 "$BIN/dr-mirror" --consumer.config "$WORK/consumer.properties" --producer.config "$WORK/standby.properties" \
+  --include orders --state "$WORK/mirror.db" --replication-factor -2
+
+expect "dr-failover: negative --timeout-ms is refused naming it" 2 "--timeout-ms: .*-5" -- \
+  timeout 10 "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at -1m --timeout-ms -5
+expect "dr-failover: --timeout-ms 0 is refused naming it" 2 "--timeout-ms: .*0" -- \
+  timeout 10 "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at -1m --timeout-ms 0
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

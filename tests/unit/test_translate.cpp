@@ -275,3 +275,59 @@ TEST_CASE("time input: ambiguous, malformed and future times are bad input namin
     CHECK(std::string(e.what()).find("in the future") != std::string::npos);
   }
 }
+
+namespace {
+
+// The message of the bad_input error parse_time throws for `text` (fails the test if it accepts it).
+std::string time_error(const char* text) {
+  const int64_t now = 1'795'252'500'000;  // 2026-11-21T09:15:00Z
+  try {
+    const int64_t got = dr::translate::parse_time(text, now, "--at");
+    FAIL("accepted '" << std::string(text) << "' as " << dr::translate::format_time(got));
+  } catch (const dr::Error& e) {
+    CHECK(e.kind() == dr::ErrorKind::bad_input);
+    CHECK(e.context().flag == "--at");
+    return e.what();
+  }
+  return {};
+}
+
+}  // namespace
+
+TEST_CASE("time input: epoch seconds, micro- and nanoseconds are refused, saying what was probably meant") {
+  CHECK(time_error("1763791200").find("1763791200 looks like epoch seconds; epoch milliseconds would be 1763791200000") !=
+        std::string::npos);
+  CHECK(time_error("1763791200000000").find("looks like epoch microseconds; epoch milliseconds would be 1763791200000") !=
+        std::string::npos);
+  CHECK(time_error("1763791200000000000").find("looks like epoch nanoseconds; epoch milliseconds would be 1763791200000") !=
+        std::string::npos);
+  CHECK(time_error("17637912000").find("epoch milliseconds have 13 digits") != std::string::npos);  // 1970-07
+  CHECK(time_error("99999999999999999999999").find("too many digits") != std::string::npos);
+  CHECK(dr::translate::parse_time("1763791200000", 1'795'252'500'000) == 1'763'791'200'000);
+}
+
+TEST_CASE("time input: dates that do not exist and zones that do not exist are refused") {
+  CHECK(time_error("2025-02-31T00:00:00Z").find("February 2025 has 28 days: no day 31") != std::string::npos);
+  CHECK(time_error("2025-02-29T00:00:00Z").find("February 2025 has 28 days") != std::string::npos);
+  CHECK(dr::translate::parse_time("2024-02-29T00:00:00Z", 1'795'252'500'000) == 1'709'164'800'000);  // leap year
+  CHECK(time_error("2025-04-31T10:00:00Z").find("April 2025 has 30 days") != std::string::npos);
+  CHECK(time_error("2025-00-10T10:00:00Z").find("month 00 does not exist") != std::string::npos);
+  CHECK(time_error("2025-11-10T24:00:00Z").find("24:00 is 00:00 of the next day") != std::string::npos);
+  CHECK(time_error("2025-11-10T10:60:00Z").find("minute 60 does not exist") != std::string::npos);
+  CHECK(time_error("2025-11-10T10:00:60Z").find("second 60 does not exist") != std::string::npos);
+  CHECK(time_error("2025-11-10T10:00:00+25:00").find("zone +25:00 does not exist (zones run from -12:00 to +14:00)") !=
+        std::string::npos);
+  CHECK(time_error("2025-11-10T10:00:00-13:00").find("zone -13:00 does not exist") != std::string::npos);
+  CHECK(time_error("2025-11-10T10:00:00+05:75").find("minute 75 does not exist") != std::string::npos);
+  CHECK(time_error("2025-11-10T10:00:00+0800").find("write the zone with a colon: +08:00") != std::string::npos);
+  CHECK(time_error("2025-11-10").find("for midnight UTC: 2025-11-10T00:00:00Z") != std::string::npos);
+  CHECK(time_error("1969-12-31T23:59:59Z").find("before 2001-09-09") != std::string::npos);
+  CHECK(dr::translate::parse_time("2025-11-10T10:00:00+14:00", 1'795'252'500'000) == 1'762'718'400'000);
+  CHECK(dr::translate::parse_time("2025-11-10T10:00:00-12:00", 1'795'252'500'000) == 1'762'812'000'000);
+}
+
+TEST_CASE("time input: relative times never wrap") {
+  CHECK(time_error("-99999999999999999999d").find("this far back") != std::string::npos);
+  CHECK(time_error("-999999999d").find("before 2001-09-09") != std::string::npos);
+  CHECK(time_error("-").find("not a relative time") != std::string::npos);
+}
