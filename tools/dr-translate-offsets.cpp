@@ -61,6 +61,9 @@ int main(int argc, char** argv) {
     if (!at.empty()) at_ms = dr::translate::parse_time(at, dr::now_ms(), "--at");
     auto store = dr::store::StateStore::open(state, {.access = dr::store::Access::read_only});
     auto link = dr::translate::resolve_link(store, link_name);
+    // Every input is checked before the standby is asked anything.
+    dr::translate::validate_group_pattern(groups_regex);
+    if (offset >= 0) dr::translate::Translator(store, link, nullptr).check_partition(topic, partition);
     std::unique_ptr<dr::kafka::Admin> standby;
     if (!target_config.empty()) {
       dr::kafka::ClientConfig config(dr::kafka::ClientRole::admin);

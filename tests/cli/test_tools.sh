@@ -260,5 +260,15 @@ expect "dr-failover: negative --timeout-ms is refused naming it" 2 "--timeout-ms
 expect "dr-failover: --timeout-ms 0 is refused naming it" 2 "--timeout-ms: .*0" -- \
   timeout 10 "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at -1m --timeout-ms 0
 
+# dr-translate-offsets: a partition the topic does not have (issue 9, item 13).
+expect "dr-translate-offsets: a partition the topic does not have is exit 2 naming topic and partition" 2 \
+  "orders has 3 partitions \(0 to 2\); there is no partition 3" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 3 --offset 5
+expect "dr-translate-offsets: a partition inside the topic still answers" 0 "orders +0 +5 +5 +exact" -- \
+  "$BIN/dr-translate-offsets" --state "$WORK/link.db" --topic orders --partition 0 --offset 5
+# dr-failover checks every input before it contacts the standby (127.0.0.1:9 answers nothing) (item 13).
+expect "dr-failover: a bad --groups regex is exit 2 at once, before any network call" 2 "--groups: invalid regular expression" -- \
+  timeout 10 "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at -1m --groups '(' --timeout-ms 20000
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -98,9 +98,14 @@ std::string to_json(const FailoverReport& report) { return plan_json(report).dum
 
 FailoverReport run_failover(const FailoverOptions& o) {
   const auto started = Clock::now();
-  const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   FailoverReport report;
+  // Every input is checked before the standby is contacted: a typo costs no timeout.
+  if (o.timeout_ms <= 0) {
+    throw_bad_input(fmt::format("{} is out of range: a timeout is 1 ms or more", o.timeout_ms), {.flag = "--timeout-ms"});
+  }
+  const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   report.at_ms = translate::parse_time(o.at, dr::now_ms(), "--at");
+  translate::validate_group_pattern(o.groups);
   if (o.target_config.empty()) throw_bad_input("required: the standby's client config", {.flag = "--target-config"});
   kafka::ClientConfig config(kafka::ClientRole::admin);
   config.apply_file(o.target_config);
@@ -114,14 +119,6 @@ FailoverReport run_failover(const FailoverOptions& o) {
   report.source_cluster_id = link.source_cluster_id;
   report.target_cluster_id = link.target_cluster_id;
 
-  // The standby must be the link's target: a config pointing elsewhere is refused, not obeyed.
-  kafka::Admin standby(config, fmt::format("standby ({})", *config.get("bootstrap.servers")));
-  const std::string standby_id = standby.cluster_id(timeout);
-  if (standby_id != link.target_cluster_id) {
-    throw_refused(fmt::format("{} points at cluster {}, but link {} mirrors into cluster {} ({}): wrong config, nothing done",
-                              o.target_config, standby_id, link.name, link.target_cluster_id, link.target_alias),
-                  {.file = o.target_config, .cluster = standby_id});
-  }
   if (link.state == store::LinkState::retired) {
     throw_refused(fmt::format("link {} is retired", link.name), {.file = o.state_path});
   }
@@ -140,14 +137,23 @@ FailoverReport run_failover(const FailoverOptions& o) {
     report.repeated = true;
   }
 
-  translate::Translator translator(store, link, &standby);
-  const std::vector<std::string> groups = translator.checkpointed_groups(o.groups);
+  const std::vector<std::string> groups = translate::Translator(store, link, nullptr).checkpointed_groups(o.groups);
   if (groups.empty()) {
     throw_refused(fmt::format("no checkpointed consumer group{} on link {}: nothing can be failed over safely (dr-mirror "
                               "checkpoints the groups selected by its --groups every --checkpoint-interval-ms)",
                               !o.groups.empty() ? fmt::format(" matches '{}'", o.groups) : std::string(), link.name),
                   {.file = o.state_path, .flag = o.groups.empty() ? "" : "--groups"});
   }
+
+  // The standby must be the link's target: a config pointing elsewhere is refused, not obeyed.
+  kafka::Admin standby(config, fmt::format("standby ({})", *config.get("bootstrap.servers")));
+  const std::string standby_id = standby.cluster_id(timeout);
+  if (standby_id != link.target_cluster_id) {
+    throw_refused(fmt::format("{} points at cluster {}, but link {} mirrors into cluster {} ({}): wrong config, nothing done",
+                              o.target_config, standby_id, link.name, link.target_cluster_id, link.target_alias),
+                  {.file = o.target_config, .cluster = standby_id});
+  }
+  translate::Translator translator(store, link, &standby);
   const int64_t oldest = translator.oldest_mapped_time();
   if (oldest > 0 && report.at_ms < oldest) {
     report.warnings.push_back(fmt::format("--at {} is before the oldest mirrored record ({}): groups resume at their "

@@ -65,7 +65,26 @@ std::optional<TargetOffset> Translator::log_start(const std::string& target_topi
   return TargetOffset(target_->watermarks(target_topic, partition, 15s).low);
 }
 
+void Translator::check_partition(const std::string& source_topic, int32_t partition) {
+  target_topic(source_topic);  // mirrored at all?
+  const int partitions = topics_[source_topic].second;
+  if (partition < 0 || partition >= partitions) {
+    throw_bad_input(fmt::format("topic {} has {} partition{} (0 to {}); there is no partition {}", source_topic, partitions,
+                                partitions == 1 ? "" : "s", partitions - 1, partition),
+                    {.flag = "--partition", .topic = source_topic, .partition = partition});
+  }
+}
+
 TranslatedOffset Translator::translate(const std::string& source_topic, int32_t partition, SourceOffset offset) {
+  check_partition(source_topic, partition);
+  if (offset.value() < 0) {
+    throw_bad_input(fmt::format("source offset {} of {}/{} is negative: offsets start at 0", offset.value(), source_topic, partition),
+                    {.flag = "--offset", .topic = source_topic, .partition = partition});
+  }
+  return translate_known(source_topic, partition, offset);
+}
+
+TranslatedOffset Translator::translate_known(const std::string& source_topic, int32_t partition, SourceOffset offset) {
   TranslatedOffset out;
   out.source_topic = source_topic;
   out.target_topic = target_topic(source_topic);
@@ -78,15 +97,23 @@ TranslatedOffset Translator::translate(const std::string& source_topic, int32_t 
   return out;
 }
 
-std::vector<std::string> Translator::checkpointed_groups(const std::string& pattern) {
-  std::optional<std::regex> re;
-  if (!pattern.empty()) {
-    try {
-      re.emplace(pattern);
-    } catch (const std::regex_error& e) {
-      throw_bad_input(fmt::format("invalid regular expression '{}': {}", pattern, e.what()), {.flag = "--groups"});
-    }
+namespace {
+
+std::optional<std::regex> compile_group_pattern(const std::string& pattern) {
+  if (pattern.empty()) return std::nullopt;
+  try {
+    return std::regex(pattern);
+  } catch (const std::regex_error& e) {
+    throw_bad_input(fmt::format("invalid regular expression '{}': {}", pattern, e.what()), {.flag = "--groups"});
   }
+}
+
+}  // namespace
+
+void validate_group_pattern(const std::string& pattern) { compile_group_pattern(pattern); }
+
+std::vector<std::string> Translator::checkpointed_groups(const std::string& pattern) {
+  const std::optional<std::regex> re = compile_group_pattern(pattern);
   std::vector<std::string> out;
   for (const auto& c : store::latest_checkpoints(store_, link_.id)) {
     if (!out.empty() && out.back() == c.group_id) continue;
@@ -102,7 +129,7 @@ std::vector<TranslatedOffset> Translator::translate_groups(const std::vector<std
   for (const auto& c : store::latest_checkpoints(store_, link_.id, as_of_ms)) {
     if (!wanted.count(c.group_id)) continue;
     if (topics_.find(c.source_topic) == topics_.end()) continue;  // no longer mirrored
-    TranslatedOffset t = translate(c.source_topic, c.partition, c.offset);
+    TranslatedOffset t = translate_known(c.source_topic, c.partition, c.offset);
     t.group = c.group_id;
     t.checkpoint_ms = c.checkpoint_ms;
     t.read_ms = c.read_ms;

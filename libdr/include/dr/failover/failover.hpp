@@ -74,8 +74,9 @@ struct FailoverReport {
   int64_t duration_ms = 0;
 };
 
-// Plans, and executes with options.execute. Throws dr::Error: bad_input (time, link, config,
-// state file), refused (wrong cluster, link failed over with other arguments, nothing to fail
+// Plans, and executes with options.execute. All input is checked before the standby is contacted.
+// Throws dr::Error: bad_input (time, --groups regex, --timeout-ms, link, config, state file),
+// refused (wrong cluster, link failed over with other arguments, nothing to fail
 // over, active groups with all_or_nothing), kafka (standby unreachable). Partial success is a
 // report with outcome partial, not an exception.
 FailoverReport run_failover(const FailoverOptions& options);

@@ -49,6 +49,12 @@ class Translator {
   std::string target_topic(const std::string& source_topic);
   std::vector<std::string> mirrored_topics();
 
+  // dr::Error(bad_input) naming topic and partition unless the state file records the topic as
+  // mirrored with that partition.
+  void check_partition(const std::string& source_topic, int32_t partition);
+  // Where one source offset landed. dr::Error(bad_input) naming the topic and partition for a topic
+  // that is not mirrored, a partition the topic does not have (the state file records each topic's
+  // partition count), or a negative offset.
   TranslatedOffset translate(const std::string& source_topic, int32_t partition, SourceOffset offset);
   // The newest checkpoint of every group matching, translated. as_of_ms: checkpoints at or before.
   std::vector<TranslatedOffset> translate_groups(const std::vector<std::string>& groups,
@@ -62,6 +68,8 @@ class Translator {
   int64_t oldest_mapped_time();
 
  private:
+  // translate() without the partition check: checkpoints name partitions the mirror saw.
+  TranslatedOffset translate_known(const std::string& source_topic, int32_t partition, SourceOffset offset);
   std::optional<TargetOffset> log_start(const std::string& target_topic, int32_t partition);
   const std::vector<store::OffsetSegment>& rows(const std::string& source_topic, int32_t partition);
 
@@ -71,6 +79,9 @@ class Translator {
   std::map<std::string, std::pair<std::string, int>> topics_;  // source -> (target, partitions)
   std::map<std::pair<std::string, int32_t>, std::vector<store::OffsetSegment>> rows_;
 };
+
+// Checks a --groups regex without a state file or a cluster: dr::Error(bad_input) naming --groups.
+void validate_group_pattern(const std::string& pattern);
 
 // Finds a link by name, or the only link when `name` is empty. dr::Error(bad_input) naming the
 // links the state file has.
