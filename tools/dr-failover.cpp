@@ -8,7 +8,10 @@ namespace {
 
 void print_table(const dr::failover::FailoverReport& r) {
   fmt::print("link {} ({} -> {}), failover at {}{}\n\n", r.link, r.source_cluster_id, r.target_cluster_id,
-             dr::translate::format_time(r.at_ms), r.repeated ? " (repeating the failover already done with these arguments)" : "");
+             dr::translate::format_time(r.at_ms),
+             r.repeated ? fmt::format(" (--at '{}' as resolved by audit #{}: finishing that failover)", r.at_text,
+                                      r.previous_audit_id)
+                        : std::string());
   fmt::print("{:<28} {:<32} {:>4} {:>12} {:>12} {:>12} {:>12} {:<10} {:>6}  {}\n", "GROUP", "TOPIC (standby)", "PART",
              "CHECKPOINT", "TRANSLATED", "AT-TIME", "CHOSEN", "BASIS", "DUPS", "STATUS");
   for (const auto& g : r.groups) {
@@ -32,8 +35,14 @@ int main(int argc, char** argv) {
       "Without --execute nothing changes (dry run). With --execute it fences the link (a running dr-mirror of it "
       "stops within seconds, and will not start again), skips groups that have live members on the standby (or "
       "refuses all with --all-or-nothing), commits the offsets, reads every one back, and writes an audit row to the "
-      "state file. Running it again with the same arguments gives the same result. Works with the primary gone: it "
-      "reads only the state file and the standby.\n\n"
+      "state file. Works with the primary gone: it reads only the state file and the standby.\n\n"
+      "Finishing a partial failover: the first --execute fixes the failover time (a relative --at is resolved then, "
+      "once, and recorded). A later run on the fenced link with the same --at (the same text, or the same instant) "
+      "and the same link epoch belongs to that failover and may select any --groups: groups it already moved are "
+      "never moved again (still at our offsets: already_done; elsewhere: moved_on, \"moved on since the failover, "
+      "left alone\"), and only groups not moved yet (skipped, failed, not selected before) are committed. Another "
+      "--at is refused (exit 3). So after exit 1, stop the skipped groups' consumers on the standby and run the same "
+      "command again, or finish one group with --groups NAME.\n\n"
       "Examples:\n"
       "  dr-failover --state dr-state.db --target-config standby.properties --at 2026-11-21T04:03:00Z\n"
       "  dr-failover --state dr-state.db --target-config standby.properties --at -5m --groups 'billing-.*' --execute\n"
@@ -47,7 +56,10 @@ int main(int argc, char** argv) {
   app.add_option("--link", o.link, "Link to fail over, e.g. primary->standby (default: the only link)");
   app.add_option("--target-config", o.target_config, "Client .properties of the standby (the link's target)")->required();
   app.add_option("-X", o.overrides, "Override a standby client property: -X key=value");
-  app.add_option("--at", o.at, "Failover time: ISO-8601 with a zone (2026-11-21T04:03:00Z), epoch ms, or relative (-5m)")->required();
+  app.add_option("--at", o.at,
+                 "Failover time: ISO-8601 with a zone (2026-11-21T04:03:00Z), epoch ms (13 digits), or relative (-5m, "
+                 "resolved once by the first --execute)")
+      ->required();
   app.add_option("--groups", o.groups, "Regex of consumer groups (default: every checkpointed group)");
   app.add_flag("--dry-run", dry_run, "Only show the plan (the default)");
   app.add_flag("--execute", o.execute, "Fence the link and commit the plan on the standby");
@@ -57,9 +69,11 @@ int main(int argc, char** argv) {
       ->default_val(30000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.add_option("--format", format, "Output: table or json")->check(CLI::IsMember({"table", "json"}))->default_val("table");
   dr::tools::add_log_level(app, log_level);
-  app.footer("Exit codes: 0 done (or dry run); 1 partly done (the output names the groups skipped or failed) or a Kafka "
-             "failure; 2 bad input (time, link, config); 3 refused by a safety check (wrong cluster, link already failed "
-             "over with other arguments, no checkpoints, active groups with --all-or-nothing); nothing changed on 2 and 3.");
+  app.footer("Exit codes: 0 done (or dry run; also when every selected group was moved by an earlier run of the same "
+             "failover); 1 partly done (the output names the groups skipped or failed: finish with the same command) or a "
+             "Kafka failure; 2 bad input (time, regex, number out of range, link, config), checked before the standby is "
+             "contacted; 3 refused by a safety check (wrong cluster, link already failed over at another time, no "
+             "checkpoints, active groups with --all-or-nothing); nothing changed on 2 and 3.");
 
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));

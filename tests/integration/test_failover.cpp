@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "dr/kafka/client.hpp"
+#include "dr/store/audit.hpp"
 #include "dr/store/checkpoints.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/offset_segments.hpp"
@@ -422,4 +423,145 @@ TEST_CASE("failover refusals: each with its exit code and message, nothing commi
     return;
   }
   CHECK(committed_on(s.standby, group).empty());
+}
+
+namespace {
+
+// A live member of `group` on `c` (it joins and stays until close()).
+struct LiveMember {
+  dr::kafka::Consumer consumer;
+  LiveMember(const Cluster& c, const std::string& group, const std::string& topic)
+      : consumer([&] {
+          auto config = dr::test::client_config(c, dr::kafka::ClientRole::consumer);
+          config.set_default("group.id", group);
+          config.set_default("enable.auto.commit", "false");
+          return config;
+        }()) {
+    consumer.subscribe({topic});
+    for (int i = 0; i < 50; ++i) consumer.poll(100ms);  // join the group
+  }
+};
+
+std::map<std::string, nlohmann::json> groups_by_name(const nlohmann::json& report) {
+  std::map<std::string, nlohmann::json> out;
+  for (const auto& g : report["groups"]) out[g["group"].get<std::string>()] = g;
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("finishing a partial failover: only the groups not done are moved, a group that moved on is left alone") {
+  Scenario s;
+  const std::string resumed = s.topic + "-resumed", busy = s.topic + "-busy", late = s.topic + "-late";
+  dr::test::produce(s.primary, make_records(s.topic, 0, 1500, s.base_ms));
+  consume_and_commit(s.primary, resumed, s.topic, 100);
+  consume_and_commit(s.primary, busy, s.topic, 200);
+  consume_and_commit(s.primary, late, s.topic, 300);
+  s.start_mirror();
+  s.wait_caught_up();
+  s.wait_mapped();
+  for (const auto& g : {resumed, busy, late}) s.wait_for_checkpoint(g, committed_on(s.primary, g));
+  s.mirror->terminate();
+  REQUIRE(s.mirror->wait(60s) == 0);
+
+  // Two groups already have consumers on the standby: the first run moves only `resumed` (exit 1).
+  auto busy_member = std::make_unique<LiveMember>(s.standby, busy, s.topic);
+  auto late_member = std::make_unique<LiveMember>(s.standby, late, s.topic);
+  const std::string at = std::to_string(dr::now_ms());
+  auto first = s.failover(at, {"--execute"});
+  INFO(first.output);
+  REQUIRE(first.exit_code == 1);
+  auto first_groups = groups_by_name(parse_json(first));
+  CHECK(first_groups[resumed]["status"] == "verified");
+  CHECK(first_groups[busy]["status"] == "skipped_active");
+  CHECK(first_groups[late]["status"] == "skipped_active");
+  CHECK(committed_on(s.standby, resumed).at({s.topic, 0}) == 100);
+
+  // `resumed` resumes on the standby and commits further: it has moved on since our commit.
+  {
+    dr::kafka::Admin admin(dr::test::client_config(s.standby, dr::kafka::ClientRole::admin));
+    std::vector<dr::kafka::GroupOffset> further;
+    for (int32_t p = 0; p < kPartitions; ++p) further.push_back({s.topic, p, 100 + 7 * (p + 1)});
+    REQUIRE(admin.alter_group_offsets({{resumed, further}}, 10s).empty());
+  }
+  const auto resumed_now = committed_on(s.standby, resumed);
+
+  // `busy` is stopped; the original command again moves only `busy`: `resumed` moved on since the
+  // failover and is left alone (before: every group re-committed, `resumed` rewound), `late` is
+  // still active and skipped again.
+  busy_member.reset();
+  auto second = s.failover(at, {"--execute"});
+  INFO(second.output);
+  CHECK(second.exit_code == 1);
+  auto second_groups = groups_by_name(parse_json(second));
+  CHECK(second_groups[busy]["status"] == "verified");
+  CHECK(second_groups[late]["status"] == "skipped_active");
+  CHECK(second_groups[resumed]["status"] == "moved_on");
+  CHECK(second_groups[resumed]["detail"].get<std::string>().find("moved on since the failover, left alone") != std::string::npos);
+  CHECK(committed_on(s.standby, resumed) == resumed_now);
+  CHECK(committed_on(s.standby, busy).at({s.topic, 2}) == 200);
+
+  // Finish the last skipped group by name: allowed on the failed-over link, nothing else moves.
+  late_member.reset();
+  auto one = s.failover(at, {"--execute", "--groups", late});
+  INFO(one.output);
+  REQUIRE(one.exit_code == 0);  // before: exit 3, "a second failover with other arguments"
+  auto one_groups = groups_by_name(parse_json(one));
+  CHECK(one_groups.size() == 1);
+  CHECK(one_groups[late]["status"] == "verified");
+  CHECK(committed_on(s.standby, late).at({s.topic, 1}) == 300);
+  CHECK(committed_on(s.standby, resumed) == resumed_now);
+
+  // Once more, as the runbook says to: everything is done, nothing moves, exit 0.
+  auto all = s.failover(at, {"--execute"});
+  INFO(all.output);
+  REQUIRE(all.exit_code == 0);
+  auto all_groups = groups_by_name(parse_json(all));
+  CHECK(all_groups[late]["status"] == "already_done");
+  CHECK(all_groups[busy]["status"] == "already_done");
+  CHECK(all_groups[resumed]["status"] == "moved_on");
+  CHECK(committed_on(s.standby, resumed) == resumed_now);
+  CHECK(committed_on(s.standby, late).at({s.topic, 1}) == 300);
+  CHECK(committed_on(s.standby, busy).at({s.topic, 1}) == 200);
+
+  // A different --at is still another failover: refused, nothing moves.
+  auto other = s.failover(std::to_string(dr::now_ms() - 60'000), {"--execute", "--groups", late});
+  CHECK(other.exit_code == 3);
+  CHECK(committed_on(s.standby, late).at({s.topic, 1}) == 300);
+}
+
+TEST_CASE("failover --at relative: resolved once, recorded, and a rerun with the same text is the same failover") {
+  Scenario s;
+  const std::string group = s.topic + "-relative";
+  dr::test::produce(s.primary, make_records(s.topic, 0, 600, s.base_ms));
+  consume_and_commit(s.primary, group, s.topic, 50);
+  s.start_mirror();
+  s.wait_caught_up();
+  s.wait_mapped();
+  s.wait_for_checkpoint(group, committed_on(s.primary, group));
+  s.mirror->terminate();
+  REQUIRE(s.mirror->wait(60s) == 0);
+
+  auto first = s.failover("-1m", {"--execute"});
+  INFO(first.output);
+  REQUIRE(first.exit_code == 0);
+  const int64_t at_ms = parse_json(first)["at_ms"].get<int64_t>();
+  std::this_thread::sleep_for(1500ms);  // "-1m" now means a later time
+  auto again = s.failover("-1m", {"--execute"});
+  INFO(again.output);
+  REQUIRE(again.exit_code == 0);  // before: exit 3, "already failed over"
+  auto report = parse_json(again);
+  CHECK(report["at_ms"].get<int64_t>() == at_ms);
+  CHECK(report["repeated"] == true);
+  // The recorded time is in the state file's audit rows.
+  auto store = dr::store::StateStore::open(s.state, {.create_if_missing = false});
+  auto links = dr::store::list_links(store);
+  REQUIRE(links.size() == 1);
+  auto last = dr::store::last_failover(store, links[0].id);
+  REQUIRE(last.has_value());
+  CHECK(last->at_ms == at_ms);
+  CHECK(nlohmann::json::parse(last->arguments)["at"] == "-1m");
+  // Another relative text is another time: refused.
+  auto other = s.failover("-2m", {"--execute"});
+  CHECK(other.exit_code == 3);
 }

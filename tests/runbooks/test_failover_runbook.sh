@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Runs runbooks/failover.md for real: a group reads part of a topic on the primary, dr-mirror copies
 # it and checkpoints the group, the primary is killed, the runbook's commands fail the group over,
-# and the group resumes on the standby without losing a record. The primary is restarted at the end
-# (the clusters are shared with the other tests).
+# and the group resumes on the standby without losing a record. A second group already has a
+# consumer on the standby when the failover runs, so the first --execute is partial (exit 1) and the
+# runbook's "finishing a partial failover" procedure moves it once that consumer is gone. The
+# primary is restarted at the end (the clusters are shared with the other tests).
 # Usage: test_failover_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
 set -euo pipefail
 ROOT=$1
@@ -11,8 +13,10 @@ CLUSTERS=$KAFKA_DR_CLUSTERS_DIR
 source "$CLUSTERS/clusters.env"
 WORK=$(mktemp -d)
 MIRROR_PID=
+EARLY_PID=
 cleanup() {
   [[ -n $MIRROR_PID ]] && kill -9 "$MIRROR_PID" 2>/dev/null || true
+  [[ -n $EARLY_PID ]] && kill -9 "$EARLY_PID" 2>/dev/null || true
   "$ROOT/scripts/kafka-clusters" start --dir "$CLUSTERS" primary >/dev/null 2>&1 || true
   rm -rf "$WORK"
 }
@@ -30,12 +34,15 @@ fi
 
 topic="runbook-failover-$$-$(date +%s)"
 group="$topic-app"
+early="$topic-early"  # a group whose consumers start on the standby before the failover
 kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --create --topic "$topic" --partitions 3 >/dev/null
 kafka org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
   --max-messages 3000 >/dev/null
 # The application reads 1000 records on the primary and commits exactly what it read.
 kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
   --group "$group" --from-beginning --max-messages 1000 "$property_flag" max.poll.records=1 >"$WORK/read-on-primary" 2>/dev/null
+kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
+  --group "$early" --from-beginning --max-messages 600 "$property_flag" max.poll.records=1 >/dev/null 2>&1
 
 cat >"$WORK/source.properties" <<P
 bootstrap.servers=$KAFKA_DR_PRIMARY_BOOTSTRAP
@@ -50,17 +57,37 @@ dr-mirror --consumer.config "$SOURCE_PROPERTIES" --producer.config "$STANDBY_PRO
 MIRROR_PID=$!
 for _ in $(seq 1 120); do
   mapped=$(sqlite3 "$DR_STATE" "select coalesce(sum(length),0) from offset_segments where source_topic='$topic'" 2>/dev/null || echo 0)
-  checkpoints=$(sqlite3 "$DR_STATE" "select count(*) from group_checkpoints where group_id='$group'" 2>/dev/null || echo 0)
-  [[ $mapped -eq 3000 && $checkpoints -eq 3 ]] && break
+  checkpoints=$(sqlite3 "$DR_STATE" "select count(*) from group_checkpoints where group_id in ('$group', '$early')" 2>/dev/null || echo 0)
+  [[ $mapped -eq 3000 && $checkpoints -eq 6 ]] && break
   sleep 0.5
 done
-[[ $mapped -eq 3000 && $checkpoints -eq 3 ]] || { cat "$WORK/mirror.log"; echo "FAIL: mirror did not catch up"; exit 1; }
+[[ $mapped -eq 3000 && $checkpoints -eq 6 ]] || { cat "$WORK/mirror.log"; echo "FAIL: mirror did not catch up"; exit 1; }
+
+# A consumer of the second group starts on the standby too early; it leaves after 60 s without records.
+kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" --topic "$topic" \
+  --group "$early" --timeout-ms 60000 >/dev/null 2>&1 &
+EARLY_PID=$!
+for _ in $(seq 1 60); do
+  kafka org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" \
+    --describe --group "$early" --members 2>/dev/null | grep -q "$early" && break
+  sleep 0.5
+done
 
 # The disaster.
 "$ROOT/scripts/kafka-clusters" stop --dir "$CLUSTERS" --kill primary >/dev/null
 export FAILOVER_AT=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 
-bash "$ROOT/tests/runbooks/run_runbook.sh" "$ROOT/runbooks/failover.md"
+bash "$ROOT/tests/runbooks/run_runbook.sh" "$ROOT/runbooks/failover.md" 2>&1 | tee "$WORK/runbook.log"
+# The first --execute was partial (the early group was skipped), and step 4b finished it.
+grep -q "dr-failover exit code 1" "$WORK/runbook.log" || { echo "FAIL: the first --execute was not partial"; exit 1; }
+grep -qE "already moved by an earlier run of this failover: $group" "$WORK/runbook.log" ||
+  { echo "FAIL: finishing the failover did not leave the moved group alone"; exit 1; }
+wait "$EARLY_PID" 2>/dev/null || true
+EARLY_PID=
+# The early group now stands where it stood on the primary (600 records read: 600 committed in all).
+early_committed=$(kafka org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" \
+  --describe --group "$early" 2>/dev/null | awk -v t="$topic" '$2 == t { sum += $4 } END { print sum + 0 }')
+[[ $early_committed -eq 600 ]] || { echo "FAIL: the early group's committed offsets sum to $early_committed, want 600"; exit 1; }
 
 # The fenced mirror stopped by itself with exit code 3.
 for _ in $(seq 1 40); do kill -0 "$MIRROR_PID" 2>/dev/null || break; sleep 0.25; done

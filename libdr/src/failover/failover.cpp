@@ -19,6 +19,7 @@
 #include "dr/clock.hpp"
 #include "dr/translate/time_input.hpp"
 #include "dr/translate/translator.hpp"
+#include "failover/previous_runs.hpp"
 
 namespace dr::failover {
 
@@ -71,6 +72,8 @@ nlohmann::json plan_json(const FailoverReport& r) {
           {"target_cluster_id", r.target_cluster_id},
           {"at", translate::format_time(r.at_ms)},
           {"at_ms", r.at_ms},
+          {"at_text", r.at_text},
+          {"first_audit_id", r.previous_audit_id},
           {"executed", r.executed},
           {"repeated", r.repeated},
           {"outcome", outcome},
@@ -79,6 +82,19 @@ nlohmann::json plan_json(const FailoverReport& r) {
           {"duration_ms", r.duration_ms},
           {"warnings", r.warnings},
           {"groups", std::move(groups)}};
+}
+
+// "; 2 group(s) already moved by an earlier run of this failover (left as they are); 1 moved on since ..."
+std::string earlier_runs_summary(const FailoverReport& r) {
+  std::vector<std::string> done, moved_on;
+  for (const GroupPlan& g : r.groups) {
+    if (g.status == GroupStatus::already_done) done.push_back(g.group);
+    if (g.status == GroupStatus::moved_on) moved_on.push_back(g.group);
+  }
+  std::string out;
+  if (!done.empty()) out += fmt::format("; already moved by an earlier run of this failover: {}", fmt::join(done, ", "));
+  if (!moved_on.empty()) out += fmt::format("; moved on since the failover, left alone: {}", fmt::join(moved_on, ", "));
+  return out;
 }
 
 }  // namespace
@@ -90,6 +106,8 @@ const char* to_string(GroupStatus s) noexcept {
     case GroupStatus::committed: return "committed";
     case GroupStatus::verified: return "verified";
     case GroupStatus::failed: return "failed";
+    case GroupStatus::already_done: return "already_done";
+    case GroupStatus::moved_on: return "moved_on";
   }
   return "?";
 }
@@ -105,6 +123,7 @@ FailoverReport run_failover(const FailoverOptions& o) {
   }
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   report.at_ms = translate::parse_time(o.at, dr::now_ms(), "--at");
+  report.at_text = o.at;
   translate::validate_group_pattern(o.groups);
   if (o.target_config.empty()) throw_bad_input("required: the standby's client config", {.flag = "--target-config"});
   kafka::ClientConfig config(kafka::ClientRole::admin);
@@ -118,25 +137,31 @@ FailoverReport run_failover(const FailoverOptions& o) {
   report.link = link.name;
   report.source_cluster_id = link.source_cluster_id;
   report.target_cluster_id = link.target_cluster_id;
-
   if (link.state == store::LinkState::retired) {
     throw_refused(fmt::format("link {} is retired", link.name), {.file = o.state_path});
   }
+  // A fenced link: this run belongs to the failover that fenced it (same link epoch) only with the
+  // same failover time; the same --at text counts as the time the first run resolved it to.
+  std::optional<PreviousFailover> previous;
   if (link.state == store::LinkState::failed_over) {
-    auto last = store::last_failover(store, link.id);
-    if (!last || last->at_ms != report.at_ms || last->groups_pattern != o.groups) {
+    previous = load_previous_failover(store, link);
+    if (previous && o.at == previous->at_text) {
+      report.at_ms = previous->at_ms;
+    } else if (!previous || report.at_ms != previous->at_ms) {
       throw_refused(
-          fmt::format("link {} was already failed over{}: a second failover with other arguments could move groups "
-                      "twice. Repeat it with the same --at and --groups to re-apply it, or fail back with dr-resync",
+          fmt::format("link {} was already failed over{}: a failover at another time could move groups twice. Finish it "
+                      "with the same --at (any --groups: groups it already moved are left alone), or fail back with "
+                      "dr-resync",
                       link.name,
-                      last ? fmt::format(" at {} (--groups '{}') by {} on {}", translate::format_time(*last->at_ms),
-                                         last->groups_pattern, last->os_user, last->host)
-                           : std::string()),
-          {.file = o.state_path});
+                      previous ? fmt::format(" at {} (--at '{}', audit #{}) by {} on {}", translate::format_time(previous->at_ms),
+                                             previous->at_text, previous->first_audit_id, previous->os_user, previous->host)
+                               : std::string(" (no audit row records when)")),
+          {.file = o.state_path, .flag = "--at"});
     }
     report.repeated = true;
+    report.previous_audit_id = previous->first_audit_id;
+    report.at_text = previous->at_text;
   }
-
   const std::vector<std::string> groups = translate::Translator(store, link, nullptr).checkpointed_groups(o.groups);
   if (groups.empty()) {
     throw_refused(fmt::format("no checkpointed consumer group{} on link {}: nothing can be failed over safely (dr-mirror "
@@ -219,14 +244,54 @@ FailoverReport run_failover(const FailoverOptions& o) {
     }
   }
 
+  // Groups an earlier run of this failover moved are never moved again: unchanged offsets mean
+  // already done, other offsets mean the group moved on since (its consumers resumed).
+  std::vector<std::string> names, moved_before;
+  for (const auto& [name, g] : plans) {
+    names.push_back(name);
+    if (previous && previous->verified.count(name)) moved_before.push_back(name);
+  }
+  if (!moved_before.empty()) {
+    std::map<std::string, std::string> read_errors;
+    auto current = standby.list_group_offsets(moved_before, timeout, &read_errors);
+    for (const std::string& name : moved_before) {
+      GroupPlan& g = plans[name];
+      const CommittedGroup& ours = previous->verified.at(name);
+      if (auto e = read_errors.find(name); e != read_errors.end()) {
+        g.status = GroupStatus::failed;
+        g.detail = fmt::format("moved by audit #{}, but its offsets on the standby cannot be read ({}): left alone",
+                               ours.audit_id, e->second);
+        continue;
+      }
+      std::map<std::pair<std::string, int32_t>, int64_t> now;
+      for (const auto& r : current[name]) now[{r.topic, r.partition}] = r.offset;
+      std::string moved;
+      for (const auto& [tp, offset] : ours.offsets) {
+        auto it = now.find(tp);
+        if (it == now.end() || it->second != offset) {
+          moved = fmt::format("{}/{} is at {}, audit #{} committed {}", tp.first, tp.second,
+                              it == now.end() ? std::string("no offset") : std::to_string(it->second), ours.audit_id, offset);
+          break;
+        }
+      }
+      if (moved.empty()) {
+        g.status = GroupStatus::already_done;
+        g.detail = fmt::format("moved by audit #{} of this failover; its offsets are still ours: left as they are",
+                               ours.audit_id);
+      } else {
+        g.status = GroupStatus::moved_on;
+        g.detail = fmt::format("moved on since the failover, left alone ({})", moved);
+      }
+    }
+  }
+
   // Groups with live members on the standby are not touched (Kafka refuses, and so do we).
-  std::vector<std::string> names;
-  for (const auto& [name, g] : plans) names.push_back(name);
   auto states = standby.describe_groups(names, timeout);
   std::vector<std::string> active;
   for (auto& [name, g] : plans) {
     g.standby_state = states[name].state;
     g.standby_members = states[name].members;
+    if (g.status != GroupStatus::planned) continue;
     if (g.standby_members > 0 || (g.standby_state != "Empty" && g.standby_state != "Dead")) {
       g.status = GroupStatus::skipped_active;
       g.detail = fmt::format("{} member(s) active on the standby (state {}): stop them, then run again", g.standby_members,
@@ -247,9 +312,9 @@ FailoverReport run_failover(const FailoverOptions& o) {
   }
   if (!o.execute) {
     report.outcome = Outcome::planned;
-    report.summary = fmt::format("dry run: {} group(s), {} partition(s), {} expected duplicate(s){}; run with --execute to "
+    report.summary = fmt::format("dry run: {} group(s), {} partition(s), {} expected duplicate(s){}{}; run with --execute to "
                                  "apply",
-                                 report.groups.size(), partitions, duplicates,
+                                 report.groups.size(), partitions, duplicates, earlier_runs_summary(report),
                                  active.empty() ? "" : fmt::format(", {} group(s) active on the standby would be skipped", active.size()));
     report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
     return report;
@@ -267,7 +332,8 @@ FailoverReport run_failover(const FailoverOptions& o) {
   audit.groups_pattern = o.groups;
   audit.os_user = os_user();
   audit.host = host_name();
-  audit.arguments = nlohmann::json{{"command_line", o.command_line}, {"at", o.at}, {"groups", o.groups},
+  audit.arguments = nlohmann::json{{"command_line", o.command_line}, {"at", report.at_text}, {"at_ms", report.at_ms},
+                                   {"link_epoch", epoch}, {"groups", o.groups},
                                    {"time_only", o.time_only}, {"all_or_nothing", o.all_or_nothing},
                                    {"target_config", o.target_config}}.dump();
   audit.plan = plan_json(report).dump();
@@ -320,11 +386,12 @@ FailoverReport run_failover(const FailoverOptions& o) {
   for (const GroupPlan& g : report.groups) {
     if (g.status == GroupStatus::verified) ++verified;
     else if (g.status == GroupStatus::skipped_active) skipped.push_back(g.group);
-    else failed.push_back(g.group);
+    else if (g.status != GroupStatus::already_done && g.status != GroupStatus::moved_on) failed.push_back(g.group);
   }
   report.outcome = failed.empty() && skipped.empty() ? Outcome::done : Outcome::partial;
   report.summary = fmt::format("{} of {} group(s) moved to {} and verified ({} partitions, {} expected duplicate(s))", verified,
                                report.groups.size(), link.target_alias, partitions, duplicates);
+  report.summary += earlier_runs_summary(report);
   if (!skipped.empty()) report.summary += fmt::format("; skipped, active on the standby: {}", fmt::join(skipped, ", "));
   if (!failed.empty()) report.summary += fmt::format("; FAILED: {}", fmt::join(failed, ", "));
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();

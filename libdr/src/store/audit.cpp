@@ -40,13 +40,14 @@ void finish_audit(StateStore& store, int64_t id, const std::string& result_json,
   st.bind(1, id).bind(2, now_ms()).bind(3, result_json).bind(4, outcome).run();
 }
 
-std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id) {
-  Statement st(store.impl().db,
-               "SELECT failover_id, link_id, kind, at_ms, coalesce(groups_pattern, ''), started_ms, finished_ms, os_user, "
-               "host, arguments, plan, coalesce(result, ''), coalesce(outcome, '') FROM failovers WHERE link_id = ?1 AND "
-               "kind = 'failover' AND (outcome IS NULL OR outcome IN ('done', 'partial')) ORDER BY failover_id DESC LIMIT 1");
-  st.bind(1, link_id);
-  if (!st.step()) return std::nullopt;
+namespace {
+
+constexpr const char* kAuditColumns =
+    "SELECT failover_id, link_id, kind, at_ms, coalesce(groups_pattern, ''), started_ms, finished_ms, os_user, host, "
+    "arguments, plan, coalesce(result, ''), coalesce(outcome, '') FROM failovers WHERE link_id = ?1 AND kind = 'failover' "
+    "AND (outcome IS NULL OR outcome IN ('done', 'partial')) ";
+
+AuditRecord read_audit(Statement& st) {
   AuditRecord r;
   r.id = st.column_int(0);
   r.link_id = st.column_int(1);
@@ -62,6 +63,23 @@ std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id) {
   r.result = st.column_text(11);
   r.outcome = st.column_text(12);
   return r;
+}
+
+}  // namespace
+
+std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id) {
+  Statement st(store.impl().db, std::string(kAuditColumns) + "ORDER BY failover_id DESC LIMIT 1");
+  st.bind(1, link_id);
+  if (!st.step()) return std::nullopt;
+  return read_audit(st);
+}
+
+std::vector<AuditRecord> list_failovers(StateStore& store, int64_t link_id) {
+  Statement st(store.impl().db, std::string(kAuditColumns) + "ORDER BY failover_id");
+  st.bind(1, link_id);
+  std::vector<AuditRecord> out;
+  while (st.step()) out.push_back(read_audit(st));
+  return out;
 }
 
 }  // namespace dr::store

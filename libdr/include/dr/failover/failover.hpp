@@ -4,8 +4,16 @@
 // the first target offset at or after the time, and the chosen offset: the earlier of the two
 // (unless time_only), so a lagging group never skips what it had not read. Execute: fence the link,
 // skip (or, all_or_nothing, refuse) groups with live members on the standby, commit the offsets in
-// parallel, read every one back, and write an audit row. Running it again with the same arguments
-// gives the same result.
+// parallel, read every one back, and write an audit row (arguments, link epoch, the resolved time,
+// plan, result).
+//
+// Finishing a partial failover: the first --execute fences the link and fixes the failover time.
+// A later run on the fenced link belongs to the same failover when the link epoch is the same and
+// its --at is the same text as the first run's (a relative "-5m" then means the time the first run
+// resolved it to) or resolves to the same instant; any other time is refused. Such a run may select
+// any --groups; groups an earlier run of the failover verified are never committed again: still at
+// our offsets they are already_done, elsewhere they moved_on (their consumers resumed) and are left
+// alone. Only groups not yet moved (skipped, failed, or not selected before) are committed.
 #pragma once
 
 #include <cstdint>
@@ -44,7 +52,9 @@ struct PartitionPlan {
   int64_t expected_duplicates = 0;   // records before the translated checkpoint the group reads again
 };
 
-enum class GroupStatus { planned, skipped_active, committed, verified, failed };
+// already_done: an earlier run of this failover moved the group and its offsets are still the ones
+// it committed; moved_on: they differ (its consumers resumed on the standby). Both are left alone.
+enum class GroupStatus { planned, skipped_active, committed, verified, failed, already_done, moved_on };
 const char* to_string(GroupStatus s) noexcept;
 
 struct GroupPlan {
@@ -65,7 +75,9 @@ struct FailoverReport {
   std::string target_cluster_id;
   int64_t at_ms = 0;
   bool executed = false;
-  bool repeated = false;  // the link was already failed over with the same arguments
+  std::string at_text;    // --at as typed by the run that fixed the time (the first one)
+  bool repeated = false;  // this run finishes or repeats the failover that fenced the link
+  int64_t previous_audit_id = 0;  // that failover's first audit row
   std::vector<GroupPlan> groups;
   std::vector<std::string> warnings;
   Outcome outcome = Outcome::planned;
@@ -76,7 +88,7 @@ struct FailoverReport {
 
 // Plans, and executes with options.execute. All input is checked before the standby is contacted.
 // Throws dr::Error: bad_input (time, --groups regex, --timeout-ms, link, config, state file),
-// refused (wrong cluster, link failed over with other arguments, nothing to fail
+// refused (wrong cluster, link failed over at another time, nothing to fail
 // over, active groups with all_or_nothing), kafka (standby unreachable). Partial success is a
 // report with outcome partial, not an exception.
 FailoverReport run_failover(const FailoverOptions& options);

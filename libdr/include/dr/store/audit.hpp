@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "dr/store/state_store.hpp"
 
@@ -31,5 +32,7 @@ int64_t begin_audit(StateStore& store, const AuditRecord& record);
 void finish_audit(StateStore& store, int64_t id, const std::string& result_json, const std::string& outcome);
 // The newest failover of a link that did something (done or partial) or did not finish.
 std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id);
+// Every failover of a link that did something or did not finish, oldest first.
+std::vector<AuditRecord> list_failovers(StateStore& store, int64_t link_id);
 
 }  // namespace dr::store
