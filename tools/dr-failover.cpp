@@ -78,7 +78,7 @@ int main(int argc, char** argv) {
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));
     if (dry_run && o.execute) dr::throw_bad_input("--dry-run and --execute exclude each other", {.flag = "--execute"});
-    for (int i = 0; i < argc; ++i) o.command_line += (i ? " " : "") + std::string(argv[i]);
+    o.command_line.assign(argv, argv + argc);  // recorded in the audit row with secrets masked
     auto report = dr::failover::run_failover(o);
     for (const auto& w : report.warnings) dr::log::warn("{}", w);
     if (format == "json") fmt::print("{}\n", dr::failover::to_json(report));

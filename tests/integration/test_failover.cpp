@@ -565,3 +565,35 @@ TEST_CASE("failover --at relative: resolved once, recorded, and a rerun with the
   auto other = s.failover("-2m", {"--execute"});
   CHECK(other.exit_code == 3);
 }
+
+TEST_CASE("failover audit row: secrets given on the command line are masked in the state file") {
+  Scenario s;
+  const std::string group = s.topic + "-secret";
+  dr::test::produce(s.primary, make_records(s.topic, 0, 300, s.base_ms));
+  consume_and_commit(s.primary, group, s.topic, 10);
+  s.start_mirror();
+  s.wait_caught_up();
+  s.wait_mapped();
+  s.wait_for_checkpoint(group, committed_on(s.primary, group));
+  s.mirror->terminate();
+  REQUIRE(s.mirror->wait(60s) == 0);
+  // Three spellings of a secret on the command line; the standby needs none of them (PLAINTEXT).
+  auto exec = s.failover(std::to_string(dr::now_ms()), {"--execute", "-X", "sasl.password=hunter2-split", "-Xsasl.password=hunter2-joined",
+                                                        "-X", "ssl.key.password=hunter2-key"});
+  INFO(exec.output);
+  REQUIRE(exec.exit_code == 0);
+  CHECK(exec.output.find("hunter2") == std::string::npos);
+  auto store = dr::store::StateStore::open(s.state, {.create_if_missing = false});
+  auto links = dr::store::list_links(store);
+  REQUIRE(links.size() == 1);
+  auto last = dr::store::last_failover(store, links[0].id);
+  REQUIRE(last.has_value());
+  INFO(last->arguments);
+  CHECK(last->arguments.find("sasl.password=********") != std::string::npos);
+  CHECK(last->arguments.find("ssl.key.password=********") != std::string::npos);
+  // Nothing anywhere in the file (WAL included) holds the secrets.
+  for (const std::string& file : {s.state, s.state + "-wal"}) {
+    const std::string bytes = dr::test::read_file(file);
+    CHECK_MESSAGE(bytes.find("hunter2") == std::string::npos, file);
+  }
+}

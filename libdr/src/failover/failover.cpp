@@ -13,6 +13,7 @@
 
 #include "dr/error.hpp"
 #include "dr/kafka/client.hpp"
+#include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
 #include "dr/store/audit.hpp"
 #include "dr/store/mirror_state.hpp"
@@ -332,7 +333,7 @@ FailoverReport run_failover(const FailoverOptions& o) {
   audit.groups_pattern = o.groups;
   audit.os_user = os_user();
   audit.host = host_name();
-  audit.arguments = nlohmann::json{{"command_line", o.command_line}, {"at", report.at_text}, {"at_ms", report.at_ms},
+  audit.arguments = nlohmann::json{{"command_line", kafka::masked_command_line(o.command_line)}, {"at", report.at_text}, {"at_ms", report.at_ms},
                                    {"link_epoch", epoch}, {"groups", o.groups},
                                    {"time_only", o.time_only}, {"all_or_nothing", o.all_or_nothing},
                                    {"target_config", o.target_config}}.dump();

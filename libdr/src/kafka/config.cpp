@@ -279,11 +279,13 @@ ConfHandle make_conf(const ClientConfig& config) {
   return conf;
 }
 
+std::string mask_secret(std::string_view key, std::string_view value) {
+  return is_secret_key(key) && !value.empty() ? std::string("********") : std::string(value);
+}
+
 std::vector<DumpEntry> dump_config(const ClientConfig& config, bool include_defaults) {
   std::vector<DumpEntry> out;
-  auto mask = [](const std::string& key, std::string value) {
-    return is_secret_key(key) && !value.empty() ? std::string("********") : value;
-  };
+  auto mask = [](const std::string& key, const std::string& value) { return mask_secret(key, value); };
   if (!include_defaults) {
     for (const ConfigEntry& e : config.entries()) out.push_back({e.key, mask(e.key, e.value), e.origin.to_string()});
     return out;

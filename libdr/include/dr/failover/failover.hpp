@@ -35,7 +35,7 @@ struct FailoverOptions {
   bool time_only = false;
   bool all_or_nothing = false;
   int64_t timeout_ms = 30000;
-  std::string command_line;   // for the audit row
+  std::vector<std::string> command_line;  // argv, for the audit row (recorded with secrets masked)
 };
 
 struct PartitionPlan {

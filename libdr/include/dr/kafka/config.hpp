@@ -128,6 +128,10 @@ std::string escape_control_bytes(std::string_view text);
 // True for keys whose values must never be printed (passwords, private keys, tokens, JAAS).
 bool is_secret_key(std::string_view key);
 
+// The one masking rule, used by the config dump and wherever arguments are recorded or logged
+// (dr/kafka/command_line.hpp): "********" for a non-empty value of a secret key, else the value.
+std::string mask_secret(std::string_view key, std::string_view value);
+
 // One line of a config dump: value masked if secret; `set` says whether the user set it.
 struct DumpEntry {
   std::string key;
