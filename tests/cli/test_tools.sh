@@ -270,5 +270,15 @@ expect "dr-translate-offsets: a partition inside the topic still answers" 0 "ord
 expect "dr-failover: a bad --groups regex is exit 2 at once, before any network call" 2 "--groups: invalid regular expression" -- \
   timeout 10 "$BIN/dr-failover" --state "$WORK/link.db" --target-config "$WORK/standby.properties" --at -1m --groups '(' --timeout-ms 20000
 
+# No secret given on a command line is echoed back (issue 9, item 8).
+out=$(timeout 10 "$BIN/dr-mirror" --consumer.config "$WORK/consumer.properties" --producer.config "$WORK/standby.properties" \
+  --include orders --state "$WORK/mirror.db" -X sasl.password=hunter2-unprefixed 2>&1)
+rc=$?
+if [[ $rc -eq 2 ]] && ! grep -q hunter2 <<<"$out" && grep -q "sasl.password=\*\*\*\*\*\*\*\*" <<<"$out"; then
+  echo "ok   dr-mirror: an -X key without source./target. is refused without echoing its secret"; passed=$((passed + 1))
+else
+  echo "FAIL dr-mirror: -X without prefix: exit $rc, want 2 and no secret"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
+fi
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -9,6 +9,7 @@
 #include <fmt/ranges.h>
 
 #include "dr/clock.hpp"
+#include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
 #include "mirror/engine.hpp"
 #include "mirror/fenced_link.hpp"
@@ -89,7 +90,9 @@ void Engine::build_configs() {
   for (const std::string& x : opt.overrides) {
     if (x.starts_with("source.")) source_config.apply_override(x.substr(7));
     else if (x.starts_with("target.")) target_config.apply_override(x.substr(7));
-    else throw_bad_input(fmt::format("'{}': prefix the key with source. or target. (e.g. -X target.linger.ms=10)", x), {.flag = "-X"});
+    else throw_bad_input(fmt::format("'{}': prefix the key with source. or target. (e.g. -X target.linger.ms=10)",
+                                     kafka::mask_arguments({x}).front()),  // never echo a secret
+                         {.flag = "-X"});
   }
   for (const auto& w : source_config.warnings()) dr::log::warn("{}: {}", w.origin.to_string(), w.message);
   for (const auto& w : target_config.warnings()) dr::log::warn("{}: {}", w.origin.to_string(), w.message);
