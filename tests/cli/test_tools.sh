@@ -134,6 +134,12 @@ expect_no_control_bytes "dr-config: no raw control bytes from an invalid value" 
 printf 'bootstrap.servers=127.0.0.1:9092\\u0000evil\n' >"$WORK/nul.properties"
 expect "dr-config refuses a NUL byte (librdkafka would cut the value there)" 2 "nul.properties:1: .*\\\\x00" -- "$BIN/dr-config" --config "$WORK/nul.properties"
 expect_no_control_bytes "dr-config: no raw control bytes from -X" -- "$BIN/dr-config" -X $'no.such.key\r\e[31m=1'
+out=$("$BIN/dr-config" -X =hunter2-nokey 2>&1); rc=$?
+if [[ $rc -eq 2 ]] && ! grep -q hunter2 <<<"$out" && grep -q "key before '=' is missing" <<<"$out"; then
+  echo "ok   dr-config: -X =VALUE without a key is refused without echoing the value"; passed=$((passed + 1))
+else
+  echo "FAIL dr-config: -X =VALUE: exit $rc, want 2 and no value echoed"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
+fi
 expect_no_control_bytes "dr-config: no raw control bytes from a malformed line" -- "$BIN/dr-config" --config <(printf 'a=1\n\x1b[31mkey\n')
 printf 'sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required username="u" password="p" x\\u001b[2J="1";\n' >"$WORK/esc-jaas.properties"
 expect_no_control_bytes "dr-config: no raw control bytes in warnings" -- "$BIN/dr-config" --config "$WORK/esc-jaas.properties"

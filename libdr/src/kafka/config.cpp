@@ -129,7 +129,11 @@ void ClientConfig::apply_file(const std::string& path) {
 
 void ClientConfig::apply_override(std::string_view kv) {
   size_t eq = kv.find('=');
-  if (eq == std::string_view::npos || eq == 0) {
+  if (eq == 0) {
+    // What follows '=' may be a secret whose key was lost: never echo it.
+    throw_config_error("expected key=value, got '=...' (the key before '=' is missing)", ConfigOrigin{.file = {}, .line = 0, .flag = "-X"});
+  }
+  if (eq == std::string_view::npos) {
     throw_config_error(fmt::format("expected key=value, got '{}'", kv), ConfigOrigin{.file = {}, .line = 0, .flag = "-X"});
   }
   set(std::string(kv.substr(0, eq)), std::string(kv.substr(eq + 1)), ConfigOrigin{.file = {}, .line = 0, .flag = "-X"});
