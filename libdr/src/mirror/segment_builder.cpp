@@ -27,11 +27,9 @@ void SegmentBuilder::append(SourceOffset source, TargetOffset target, int64_t ti
 }
 
 std::vector<OffsetSegment> SegmentBuilder::take_dirty() {
-  std::vector<OffsetSegment> out = std::move(closed_dirty_);
-  closed_dirty_.clear();
-  if (open_ && open_dirty_) out.push_back(*open_);
-  open_dirty_ = false;
-  return out;
+  Pending p = pending();
+  confirm(p);
+  return std::move(p.segments);
 }
 
 SegmentBuilder::Pending SegmentBuilder::pending() const {

@@ -20,6 +20,7 @@ class SegmentBuilder {
 
   // Segments created or extended since the last call, in source order, for persisting.
   // The last one may still grow; persisting it again later extends its row.
+  // pending() + confirm() in one step, for callers whose persist cannot fail (tests, tools).
   std::vector<OffsetSegment> take_dirty();
 
   // The same segments, but they stay dirty until confirm() says the store holds them: a persist
