@@ -46,4 +46,12 @@ KafkaHandle make_client(rd_kafka_type_t type, const ClientConfig& config, Client
 
 int timeout_ms(std::chrono::milliseconds t);
 
+// Shared by the clients (client.cpp) and Admin (admin.cpp).
+ErrorContext kafka_context(const std::string& cluster, rd_kafka_resp_err_t err);
+// Every Kafka failure of the clients is thrown through here: ErrorKind::access for a refused login
+// or ACL (in the error or reported earlier for this client), ErrorKind::kafka otherwise.
+[[noreturn]] void throw_kafka(const ClientContext& client, std::string message, ErrorContext context);
+// Serves the handle's error callbacks, then throws the access failure they reported, if any.
+void throw_if_refused(rd_kafka_t* rk, const ClientContext& client);
+
 }  // namespace dr::kafka
