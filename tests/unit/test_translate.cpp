@@ -331,3 +331,26 @@ TEST_CASE("time input: relative times never wrap") {
   CHECK(time_error("-999999999d").find("before 2001-09-09") != std::string::npos);
   CHECK(time_error("-").find("not a relative time") != std::string::npos);
 }
+
+TEST_CASE("duration input: a whole number with a unit, strictly") {
+  using dr::translate::parse_duration_ms;
+  CHECK(parse_duration_ms("500ms", "--quiet-period") == 500);
+  CHECK(parse_duration_ms("30s", "--quiet-period") == 30000);
+  CHECK(parse_duration_ms("2m", "--quiet-period") == 120000);
+  CHECK(parse_duration_ms("1h", "--quiet-period") == 3600000);
+  CHECK(parse_duration_ms("0s", "--quiet-period") == 0);
+  for (const char* bad : {"", "30", "s", "-5s", "+5s", "5 s", "5sec", "1.5s", "5S", "9999999999999s", "2d"}) {
+    CAPTURE(bad);
+    try {
+      parse_duration_ms(bad, "--quiet-period");
+      FAIL("accepted");
+    } catch (const dr::Error& e) {
+      CHECK(e.kind() == dr::ErrorKind::bad_input);
+      CHECK(std::string(e.what()).find("--quiet-period") != std::string::npos);
+    }
+  }
+  CHECK_THROWS_AS(parse_duration_ms("8d", "--x"), dr::Error);
+  CHECK_THROWS_AS(parse_duration_ms("200h", "--x"), dr::Error);
+  CHECK(parse_duration_ms("10m", "--x", 600000) == 600000);
+  CHECK_THROWS_AS(parse_duration_ms("11m", "--x", 600000), dr::Error);
+}

@@ -53,6 +53,27 @@ constexpr int64_t kMaxEpochMs = 9'999'999'999'999;
 
 }  // namespace
 
+int64_t parse_duration_ms(std::string_view text, const std::string& flag, int64_t max_ms) {
+  auto bad = [&](const std::string& why) -> int64_t {
+    throw_bad_input(fmt::format("'{}': {}. Give a whole number with a unit: 500ms, 30s, 2m, 1h", text, why), {.flag = flag});
+  };
+  size_t digits = 0;
+  while (digits < text.size() && text[digits] >= '0' && text[digits] <= '9') ++digits;
+  if (digits == 0) return bad("not a duration");
+  if (digits > 12) return bad("too long");
+  const std::string_view unit = text.substr(digits);
+  const int64_t n = to_int(text.substr(0, digits));
+  int64_t ms = 0;
+  if (unit == "ms") ms = n;
+  else if (unit == "s") ms = n * 1000;
+  else if (unit == "m") ms = n * 60'000;
+  else if (unit == "h") ms = n * 3'600'000;
+  else if (unit.empty()) return bad("a duration needs a unit");
+  else return bad(fmt::format("unknown unit '{}'", unit));
+  if (ms > max_ms) return bad(fmt::format("more than the longest allowed, {} s", max_ms / 1000));
+  return ms;
+}
+
 int64_t parse_time(std::string_view text, int64_t now, const std::string& flag) {
   auto bad = [&](const std::string& why) -> int64_t {
     throw_bad_input(fmt::format("'{}': {}. Use ISO-8601 with a zone (2026-11-21T04:03:00Z, 2026-11-21T12:03:00+08:00), "

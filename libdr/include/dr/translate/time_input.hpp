@@ -15,6 +15,11 @@ namespace dr::translate {
 // anything malformed, and a time in the future (more than 1 s after now_ms).
 int64_t parse_time(std::string_view text, int64_t now_ms, const std::string& flag = "--at");
 
+// A duration operators type: a whole number with a unit, "500ms", "30s", "2m", "1h" (and "0s").
+// Strict: a number without a unit, another unit, a sign, spaces, or more than `max_ms` is
+// dr::Error(bad_input) naming `flag`.
+int64_t parse_duration_ms(std::string_view text, const std::string& flag, int64_t max_ms = 7LL * 24 * 3600 * 1000);
+
 // "2026-11-21T04:03:00.250Z"
 std::string format_time(int64_t epoch_ms);
 
