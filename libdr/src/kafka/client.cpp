@@ -330,6 +330,15 @@ std::optional<Record> Consumer::poll(std::chrono::milliseconds timeout) {
   return to_record(m.get());
 }
 
+std::optional<int64_t> Consumer::position(const std::string& topic, int32_t partition) {
+  PartitionListHandle list{rd_kafka_topic_partition_list_new(1)};
+  rd_kafka_topic_partition_list_add(list.get(), topic.c_str(), partition);
+  if (rd_kafka_position(impl_->rk.get(), list.get()) || list->elems[0].err || list->elems[0].offset < 0) {
+    return std::nullopt;
+  }
+  return list->elems[0].offset;
+}
+
 void Consumer::commit(const std::vector<TopicPartitionOffset>& offsets) {
   PartitionListHandle list = to_list(offsets);
   rd_kafka_resp_err_t err = rd_kafka_commit(impl_->rk.get(), list.get(), 0);

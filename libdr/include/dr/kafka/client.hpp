@@ -85,6 +85,9 @@ class Consumer {
   // Next record, or nullopt when none arrived within the timeout. Reaching the end of a partition
   // is not an error. Throws dr::Error(kafka) on consume errors.
   std::optional<Record> poll(std::chrono::milliseconds timeout);
+  // The offset of the next record poll() will return from an assigned partition (after the end of
+  // a partition: its end offset), or nullopt before the first fetch.
+  std::optional<int64_t> position(const std::string& topic, int32_t partition);
   // Commits offsets for group.id synchronously.
   void commit(const std::vector<TopicPartitionOffset>& offsets);
   // Leaves the group and closes within the timeout; the destructor calls it if needed.
