@@ -15,6 +15,7 @@
 #include "dr/kafka/client.hpp"
 #include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
+#include "dr/who.hpp"
 #include "dr/store/audit.hpp"
 #include "dr/store/mirror_state.hpp"
 #include "dr/clock.hpp"
@@ -27,18 +28,6 @@ namespace dr::failover {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-std::string os_user() {
-  if (const char* u = std::getenv("USER"); u && *u) return u;
-  if (const passwd* pw = getpwuid(getuid())) return pw->pw_name;
-  return std::to_string(getuid());
-}
-
-std::string host_name() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
-}
 
 nlohmann::json plan_json(const FailoverReport& r) {
   nlohmann::json groups = nlohmann::json::array();

@@ -10,6 +10,7 @@
 #include "dr/clock.hpp"
 #include "dr/error.hpp"
 #include "dr/log.hpp"
+#include "dr/who.hpp"
 #include "store/state_store_impl.hpp"
 
 namespace dr::store {
@@ -21,12 +22,6 @@ ResyncStep parse_step(const std::string& s) {
     if (s == to_string(step)) return step;
   }
   throw Error(ErrorKind::internal, "unknown resync step '" + s + "' in the state file");
-}
-
-std::string this_host() {
-  char host[256] = {};
-  ::gethostname(host, sizeof host - 1);
-  return host;
 }
 
 bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
@@ -123,7 +118,7 @@ std::vector<AuditRecord> list_resyncs(StateStore& store, int64_t link_id) {
 void take_resync_lease(StateStore& store, int64_t link_id, int64_t resync_id, int64_t stale_after_ms) {
   Db& db = store.impl().db;
   Transaction tx(db);
-  const std::string host = this_host();
+  const std::string host = host_name();
   const int64_t pid = ::getpid(), now = now_ms();
   Statement get(db, "SELECT resync_id, host, pid, heartbeat_ms FROM resync_leases WHERE link_id = ?1");
   get.bind(1, link_id);
@@ -153,7 +148,7 @@ void take_resync_lease(StateStore& store, int64_t link_id, int64_t resync_id, in
 
 void release_resync_lease(StateStore& store, int64_t link_id) {
   Statement del(store.impl().db, "DELETE FROM resync_leases WHERE link_id = ?1 AND host = ?2 AND pid = ?3");
-  del.bind(1, link_id).bind(2, this_host()).bind(3, static_cast<int64_t>(::getpid())).run();
+  del.bind(1, link_id).bind(2, host_name()).bind(3, static_cast<int64_t>(::getpid())).run();
 }
 
 Link establish_reverse_link(StateStore& store, const Link& forward, std::span<const TopicMapping> reverse_topics,
