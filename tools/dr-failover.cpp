@@ -46,7 +46,14 @@ int main(int argc, char** argv) {
       "Examples:\n"
       "  dr-failover --state dr-state.db --target-config standby.properties --at 2026-11-21T04:03:00Z\n"
       "  dr-failover --state dr-state.db --target-config standby.properties --at -5m --groups 'billing-.*' --execute\n"
-      "  dr-failover ... --at 1795233780000 --format json > plan.json\n",
+      "  dr-failover ... --at 1795233780000 --format json > plan.json\n\n"
+      "Planned switchover (both clusters up, e.g. going home after dr-resync): stop the producers and the consumers on "
+      "the source, keep dr-mirror of the link running, then\n"
+      "  dr-failover --planned --link standby->primary --source-config standby.properties --target-config "
+      "primary.properties --execute\n"
+      "waits until the source's end offsets stay still for --quiet-period and the mirror has copied everything, "
+      "translates each group's current committed offset (no record lost, none read twice), fences the link, commits "
+      "and verifies. Groups with live members on the source are refused by name.\n",
       "dr-failover"};
   dr::failover::FailoverOptions o;
   o.state_path = dr::store::StateStore::default_path();
@@ -59,7 +66,15 @@ int main(int argc, char** argv) {
   app.add_option("--at", o.at,
                  "Failover time: ISO-8601 with a zone (2026-11-21T04:03:00Z), epoch ms (13 digits), or relative (-5m, "
                  "resolved once by the first --execute)")
-      ->required();
+  ;
+  std::string quiet = "10s", wait = "10m";
+  app.add_flag("--planned", o.planned,
+               "Planned switchover with both clusters up: wait until producers have stopped and the mirror has copied "
+               "everything, then move each group's current offset exactly (no --at)");
+  app.add_option("--source-config", o.source_config, "With --planned: client .properties of the link's source");
+  app.add_option("--quiet-period", quiet, "With --planned: how long the source's end offsets must stay still")->default_val("10s");
+  app.add_option("--wait-timeout", wait, "With --planned: the longest wait for producers to stop and the mirror to copy")
+      ->default_val("10m");
   app.add_option("--groups", o.groups, "Regex of consumer groups (default: every checkpointed group)");
   app.add_flag("--dry-run", dry_run, "Only show the plan (the default)");
   app.add_flag("--execute", o.execute, "Fence the link and commit the plan on the standby");
@@ -73,11 +88,15 @@ int main(int argc, char** argv) {
              "failover); 1 partly done (the output names the groups skipped or failed: finish with the same command) or a "
              "Kafka failure; 2 bad input (time, regex, number out of range, link, config), checked before the standby is "
              "contacted; 3 refused by a safety check (wrong cluster, link already failed over at another time, no "
-             "checkpoints, active groups with --all-or-nothing); nothing changed on 2 and 3.");
+             "checkpoints, active groups with --all-or-nothing; --planned: live members on the source, writes or copying "
+             "not finished within --wait-timeout); nothing changed on 2 and 3.");
 
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));
     if (dry_run && o.execute) dr::throw_bad_input("--dry-run and --execute exclude each other", {.flag = "--execute"});
+    o.quiet_period_ms = dr::translate::parse_duration_ms(quiet, "--quiet-period");
+    o.wait_timeout_ms = dr::translate::parse_duration_ms(wait, "--wait-timeout", 24LL * 3600 * 1000);
+    if (!o.planned && !o.source_config.empty()) dr::throw_bad_input("goes with --planned", {.flag = "--source-config"});
     o.command_line.assign(argv, argv + argc);  // recorded in the audit row with secrets masked
     auto report = dr::failover::run_failover(o);
     for (const auto& w : report.warnings) dr::log::warn("{}", w);

@@ -21,6 +21,7 @@
 #include "dr/clock.hpp"
 #include "dr/translate/time_input.hpp"
 #include "dr/translate/translator.hpp"
+#include "failover/commit.hpp"
 #include "failover/previous_runs.hpp"
 
 namespace dr::failover {
@@ -28,64 +29,6 @@ namespace dr::failover {
 namespace {
 
 using Clock = std::chrono::steady_clock;
-
-nlohmann::json plan_json(const FailoverReport& r) {
-  nlohmann::json groups = nlohmann::json::array();
-  for (const GroupPlan& g : r.groups) {
-    nlohmann::json parts = nlohmann::json::array();
-    for (const PartitionPlan& p : g.partitions) {
-      parts.push_back({{"source_topic", p.source_topic},
-                       {"target_topic", p.target_topic},
-                       {"partition", p.partition},
-                       {"checkpoint_offset", p.checkpoint_offset},
-                       {"checkpoint_time", translate::format_time(p.checkpoint_ms)},
-                       {"translated_offset", p.translated.target.value()},
-                       {"translation", translate::to_string(p.translated.precision)},
-                       {"unmirrored_records", p.translated.unmirrored},
-                       {"time_offset", p.time_offset},
-                       {"time_from_state_file", p.time_from_mapping},
-                       {"chosen_offset", p.chosen},
-                       {"basis", p.basis},
-                       {"expected_duplicates", p.expected_duplicates}});
-    }
-    groups.push_back({{"group", g.group},
-                      {"checkpoint_read_time", translate::format_time(g.read_ms)},
-                      {"standby_state", g.standby_state},
-                      {"standby_members", g.standby_members},
-                      {"status", to_string(g.status)},
-                      {"detail", g.detail},
-                      {"partitions", std::move(parts)}});
-  }
-  const char* outcome = r.outcome == Outcome::planned ? "planned" : r.outcome == Outcome::done ? "done" : "partial";
-  return {{"link", r.link},
-          {"source_cluster_id", r.source_cluster_id},
-          {"target_cluster_id", r.target_cluster_id},
-          {"at", translate::format_time(r.at_ms)},
-          {"at_ms", r.at_ms},
-          {"at_text", r.at_text},
-          {"first_audit_id", r.previous_audit_id},
-          {"executed", r.executed},
-          {"repeated", r.repeated},
-          {"outcome", outcome},
-          {"summary", r.summary},
-          {"audit_id", r.audit_id},
-          {"duration_ms", r.duration_ms},
-          {"warnings", r.warnings},
-          {"groups", std::move(groups)}};
-}
-
-// "; 2 group(s) already moved by an earlier run of this failover (left as they are); 1 moved on since ..."
-std::string earlier_runs_summary(const FailoverReport& r) {
-  std::vector<std::string> done, moved_on;
-  for (const GroupPlan& g : r.groups) {
-    if (g.status == GroupStatus::already_done) done.push_back(g.group);
-    if (g.status == GroupStatus::moved_on) moved_on.push_back(g.group);
-  }
-  std::string out;
-  if (!done.empty()) out += fmt::format("; already moved by an earlier run of this failover: {}", fmt::join(done, ", "));
-  if (!moved_on.empty()) out += fmt::format("; moved on since the failover, left alone: {}", fmt::join(moved_on, ", "));
-  return out;
-}
 
 }  // namespace
 
@@ -111,6 +54,13 @@ FailoverReport run_failover(const FailoverOptions& o) {
   if (o.timeout_ms <= 0) {
     throw_bad_input(fmt::format("{} is out of range: a timeout is 1 ms or more", o.timeout_ms), {.flag = "--timeout-ms"});
   }
+  if (o.planned) {
+    if (!o.at.empty()) throw_bad_input("--planned and --at exclude each other: a planned switchover moves each group's current offset", {.flag = "--at"});
+    if (o.time_only) throw_bad_input("--planned and --time-only exclude each other", {.flag = "--time-only"});
+    if (o.all_or_nothing) throw_bad_input("--planned and --all-or-nothing exclude each other", {.flag = "--all-or-nothing"});
+    return run_planned_switchover(o);
+  }
+  if (o.at.empty()) throw_bad_input("required: the failover time (or --planned for a switchover with both clusters up)", {.flag = "--at"});
   const auto timeout = std::chrono::milliseconds(o.timeout_ms);
   report.at_ms = translate::parse_time(o.at, dr::now_ms(), "--at");
   report.at_text = o.at;
@@ -310,82 +260,11 @@ FailoverReport run_failover(const FailoverOptions& o) {
     return report;
   }
 
-  // Execute. 1) fence the link: a running dr-mirror of it stops within seconds.
-  report.executed = true;
-  const int64_t epoch = store::fence_link(
-      store, link.id, fmt::format("dr-failover --at {} by {} on {}", translate::format_time(report.at_ms), os_user(), host_name()));
-  dr::log::info("link {} fenced (epoch {}); running mirrors of it stop within 2 s", link.name, epoch);
-  store::AuditRecord audit;
-  audit.link_id = link.id;
-  audit.kind = "failover";
-  audit.at_ms = report.at_ms;
-  audit.groups_pattern = o.groups;
-  audit.os_user = os_user();
-  audit.host = host_name();
-  audit.arguments = nlohmann::json{{"command_line", kafka::masked_command_line(o.command_line)}, {"at", report.at_text}, {"at_ms", report.at_ms},
-                                   {"link_epoch", epoch}, {"groups", o.groups},
-                                   {"time_only", o.time_only}, {"all_or_nothing", o.all_or_nothing},
-                                   {"target_config", o.target_config}}.dump();
-  audit.plan = plan_json(report).dump();
-  report.audit_id = store::begin_audit(store, audit);
-
-  // 2) commit, in parallel; 3) read back and verify.
-  std::map<std::string, std::vector<kafka::GroupOffset>> commits;
-  for (const GroupPlan& g : report.groups) {
-    if (g.status != GroupStatus::planned) continue;
-    auto& list = commits[g.group];
-    for (const auto& p : g.partitions) list.push_back({p.target_topic, p.partition, p.chosen});
-  }
-  auto commit_errors = standby.alter_group_offsets(commits, timeout);
-  std::vector<std::string> committed;
-  for (GroupPlan& g : report.groups) {
-    if (g.status != GroupStatus::planned) continue;
-    auto e = commit_errors.find(g.group);
-    if (e != commit_errors.end()) {
-      g.status = GroupStatus::failed;
-      g.detail = "commit failed: " + e->second;
-    } else {
-      g.status = GroupStatus::committed;
-      committed.push_back(g.group);
-    }
-  }
-  std::map<std::string, std::string> read_errors;
-  auto read_back = standby.list_group_offsets(committed, timeout, &read_errors);
-  for (GroupPlan& g : report.groups) {
-    if (g.status != GroupStatus::committed) continue;
-    if (auto e = read_errors.find(g.group); e != read_errors.end()) {
-      g.status = GroupStatus::failed;
-      g.detail = "read-back failed: " + e->second;
-      continue;
-    }
-    std::map<std::pair<std::string, int32_t>, int64_t> now;
-    for (const auto& r : read_back[g.group]) now[{r.topic, r.partition}] = r.offset;
-    g.status = GroupStatus::verified;
-    for (const auto& p : g.partitions) {
-      auto it = now.find({p.target_topic, p.partition});
-      if (it == now.end() || it->second != p.chosen) {
-        g.status = GroupStatus::failed;
-        g.detail = fmt::format("read-back of {}/{} gave {}, expected {}", p.target_topic, p.partition,
-                               it == now.end() ? std::string("nothing") : std::to_string(it->second), p.chosen);
-        break;
-      }
-    }
-  }
-  std::vector<std::string> failed, skipped;
-  size_t verified = 0;
-  for (const GroupPlan& g : report.groups) {
-    if (g.status == GroupStatus::verified) ++verified;
-    else if (g.status == GroupStatus::skipped_active) skipped.push_back(g.group);
-    else if (g.status != GroupStatus::already_done && g.status != GroupStatus::moved_on) failed.push_back(g.group);
-  }
-  report.outcome = failed.empty() && skipped.empty() ? Outcome::done : Outcome::partial;
-  report.summary = fmt::format("{} of {} group(s) moved to {} and verified ({} partitions, {} expected duplicate(s))", verified,
-                               report.groups.size(), link.target_alias, partitions, duplicates);
-  report.summary += earlier_runs_summary(report);
-  if (!skipped.empty()) report.summary += fmt::format("; skipped, active on the standby: {}", fmt::join(skipped, ", "));
-  if (!failed.empty()) report.summary += fmt::format("; FAILED: {}", fmt::join(failed, ", "));
+  // Execute: fence, commit, verify, audit.
+  execute_failover(store, link, standby, report, o,
+                   fmt::format("dr-failover --at {} by {} on {}", translate::format_time(report.at_ms), os_user(), host_name()),
+                   {{"at", report.at_text}, {"at_ms", report.at_ms}, {"time_only", o.time_only}});
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
-  store::finish_audit(store, report.audit_id, plan_json(report).dump(), report.outcome == Outcome::done ? "done" : "partial");
   return report;
 }
 

@@ -36,6 +36,11 @@ struct FailoverOptions {
   bool all_or_nothing = false;
   int64_t timeout_ms = 30000;
   std::vector<std::string> command_line;  // argv, for the audit row (recorded with secrets masked)
+  // Planned switchover (run_failover with planned = true; see below).
+  bool planned = false;
+  std::string source_config;        // .properties of the link's source (the current primary)
+  int64_t quiet_period_ms = 10000;  // the source's end offsets must stay still this long
+  int64_t wait_timeout_ms = 600000; // for the quiet period, then for the mirror to copy everything
 };
 
 struct PartitionPlan {
@@ -76,6 +81,7 @@ struct FailoverReport {
   int64_t at_ms = 0;
   bool executed = false;
   std::string at_text;    // --at as typed by the run that fixed the time (the first one)
+  bool planned = false;   // a planned switchover: each group's current offset, translated exactly
   bool repeated = false;  // this run finishes or repeats the failover that fenced the link
   int64_t previous_audit_id = 0;  // that failover's first audit row
   std::vector<GroupPlan> groups;
@@ -86,6 +92,15 @@ struct FailoverReport {
   int64_t duration_ms = 0;
 };
 
+// Planned switchover (options.planned): both clusters reachable and the link active. Refused (exit 3,
+// nothing written) while a selected group has live members on the source (its offsets would move
+// after being read). Waits (bounded by wait_timeout_ms) until the source takes no writes (every
+// mirrored partition's end offset still for quiet_period_ms) and then until the state file's
+// mapping covers every end offset (a running dr-mirror of the link copies the rest); then
+// translates each group's CURRENT committed offset on the source through the mapping, fences,
+// commits on the target and verifies: no record lost, none delivered twice. --at, --time-only
+// and --all-or-nothing do not apply.
+//
 // Plans, and executes with options.execute. All input is checked before the standby is contacted.
 // Throws dr::Error: bad_input (time, --groups regex, --timeout-ms, link, config, state file),
 // refused (wrong cluster, link failed over at another time, nothing to fail
