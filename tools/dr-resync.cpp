@@ -1,4 +1,5 @@
 // dr-resync: make the old primary the standby of the new primary after a failover (failback).
+#include "dr/mirror/mirror.hpp"
 #include "dr/resync/replay.hpp"
 #include "dr/resync/resync.hpp"
 #include "dr/store/state_store.hpp"
@@ -103,6 +104,7 @@ int main(int argc, char** argv) {
       return dr::exit_ok;
     }
     o.quiet_period_ms = dr::translate::parse_duration_ms(quiet, "--quiet-period");
+    if (o.mirror) dr::mirror::install_stop_signal_handlers();
     o.command_line.assign(argv, argv + argc);
     auto report = dr::resync::run_resync(o);
     for (const auto& w : report.warnings) dr::log::warn("{}", w);
@@ -111,7 +113,10 @@ int main(int argc, char** argv) {
     if (format != "json") {
       fmt::print("\n{}\n", report.summary);
       if (!report.executed) fmt::print("dry run: nothing changed; run with --execute --confirm {} to apply\n", report.old_primary_cluster_id);
-      else if (!report.mirror_command.empty()) fmt::print("\nNext, start the reverse mirror:\n  {}\n", report.mirror_command);
+      else if (!report.mirror_command.empty()) {
+        fmt::print("\n{} the reverse mirror as a service (it keeps the old primary current until you move home):\n  {}\n",
+                   o.mirror ? "Caught up. Now run" : "Next, start", report.mirror_command);
+      }
     }
     return dr::exit_ok;
   });

@@ -37,6 +37,8 @@ struct Context {
 void make_plan(Context& ctx, ResyncReport& report);
 // Executes (or finishes) the plan recorded in report.resync_id.
 void execute_plan(Context& ctx, ResyncReport& report);
+// dr-resync --mirror: the reverse mirror until caught up, with progress (reverse_mirror.cpp).
+void run_reverse_mirror(Context& ctx, const ResyncReport& report);
 // The refusals that look at the old primary: writes during the quiet period, live consumers.
 void check_old_primary_quiet(Context& ctx, const ResyncReport& report);
 

@@ -17,9 +17,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// Lease holders on another host count as alive for this long after their last step.
-constexpr int64_t kLeaseStaleMs = 10 * 60 * 1000;
-
 void load_configs(const ResyncOptions& o, detail::Cluster& old_primary, detail::Cluster& new_primary) {
   auto load = [](detail::Cluster& c, const std::string& file, const char* flag) {
     if (file.empty()) throw_bad_input("required", {.flag = flag});
@@ -171,6 +168,7 @@ ResyncReport run_resync(const ResyncOptions& o) {
     detail::make_plan(ctx, report);
     if (o.execute) detail::execute_plan(ctx, report);
   }
+  if (o.mirror && report.outcome == "done") detail::run_reverse_mirror(ctx, report);
   report.duration_ms = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started).count();
   return report;
 }
