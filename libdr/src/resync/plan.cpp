@@ -202,7 +202,8 @@ void check_old_primary_quiet(Context& ctx, const ResyncReport& report) {
   }
   if (!live.empty()) {
     throw_refused(fmt::format("consumer group(s) with live members on the old primary read topics to resync: {}. Stop them "
-                              "(they belong on the new primary now), then run again",
+                              "(they belong on the new primary now), then run again. A consumer killed abruptly, e.g. the old dr-mirror, "
+                              "stays a member until its session times out (session.timeout.ms, 45 s by default)",
                               fmt::join(live, "; ")),
                   {.cluster = ctx.old_primary.label()});
   }
