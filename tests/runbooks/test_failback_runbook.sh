@@ -34,9 +34,9 @@ produce() {  # produce BOOTSTRAP COUNT PREFIX
   kafka org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$1" --topic "$topic" --max-messages "$2" \
     --value-prefix "$3" >/dev/null
 }
-consume() {  # consume BOOTSTRAP MAX OUT
+consume() {  # consume BOOTSTRAP MAX OUT [IDLE_MS]
   kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$1" --topic "$topic" --group "$group" \
-    --from-beginning --max-messages "$2" --timeout-ms 20000 "$property_flag" max.poll.records=1 >"$3" 2>/dev/null || true
+    --from-beginning --max-messages "$2" --timeout-ms "${4:-20000}" "$property_flag" max.poll.records=1 >"$3" 2>/dev/null || true
 }
 kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --create --topic "$topic" --partitions 3 >/dev/null
 produce "$KAFKA_DR_PRIMARY_BOOTSTRAP" 2000 0
@@ -88,7 +88,7 @@ for _ in $(seq 1 40); do kill -0 "$back_pid" 2>/dev/null || break; sleep 0.25; d
 kill -0 "$back_pid" 2>/dev/null && fail "the reverse mirror still runs after the switchover"
 
 # Home again: the group finishes on the original primary.
-consume "$KAFKA_DR_PRIMARY_BOOTSTRAP" 100000 "$WORK/read-3-primary"
+consume "$KAFKA_DR_PRIMARY_BOOTSTRAP" 100000 "$WORK/read-3-primary" 8000  # to the end: duplicates would show
 cat "$WORK/read-1-primary" "$WORK/read-2-standby" "$WORK/read-3-primary" >"$WORK/all"
 total=$(wc -l <"$WORK/all")
 distinct=$(sort -u "$WORK/all" | wc -l)
