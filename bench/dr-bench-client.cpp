@@ -366,6 +366,11 @@ int main(int argc, char** argv) {
   go->add_option("--bootstrap", bootstrap)->required();
   go->add_option("--prefix", prefix)->required();
   go->add_option("--topic", topic)->required();
+  int32_t partition = 0;
+  auto* dr_ = app.add_subcommand("delete-records", "Delete every record of a partition (DeleteRecords to its end)");
+  dr_->add_option("--bootstrap", bootstrap)->required();
+  dr_->add_option("--topic", topic)->required();
+  dr_->add_option("--partition", partition)->required();
   auto* a = app.add_subcommand("accuracy", "Re-delivered and skipped records of candidate offsets, against the data");
   a->add_option("--target", target)->required();
   a->add_option("--topic", topic)->required();
@@ -380,6 +385,12 @@ int main(int argc, char** argv) {
     if (*w) return wait_equal(source, target, topic, target_topic.empty() ? topic : target_topic, timeout_s);
     if (*cg) return commit_groups(bootstrap, topic, groups, prefix, seed);
     if (*go) return group_offsets(bootstrap, prefix, topic);
+    if (*dr_) {
+      dr::kafka::Admin admin(admin_config(bootstrap));
+      const int64_t start = admin.delete_records(topic, partition, -1, 60s);
+      fmt::print("{{\"log_start\": {}}}\n", start);
+      return 0;
+    }
     if (*a) return accuracy(target, topic, partitions, committed, candidates);
   } catch (const std::exception& ex) {
     fmt::print(stderr, "dr-bench-client: {}\n", ex.what());
