@@ -67,6 +67,17 @@ AuditRecord read_audit(Statement& st) {
 
 }  // namespace
 
+std::vector<AuditRecord> list_audit_rows(StateStore& store, int64_t link_id, const std::string& kind) {
+  Statement st(store.impl().db,
+               "SELECT failover_id, link_id, kind, at_ms, coalesce(groups_pattern, ''), started_ms, finished_ms, os_user, "
+               "host, arguments, plan, coalesce(result, ''), coalesce(outcome, '') FROM failovers WHERE link_id = ?1 AND "
+               "kind = ?2 ORDER BY failover_id");
+  st.bind(1, link_id).bind(2, kind);
+  std::vector<AuditRecord> out;
+  while (st.step()) out.push_back(read_audit(st));
+  return out;
+}
+
 std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id) {
   Statement st(store.impl().db, std::string(kAuditColumns) + "ORDER BY failover_id DESC LIMIT 1");
   st.bind(1, link_id);

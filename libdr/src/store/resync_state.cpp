@@ -26,28 +26,6 @@ ResyncStep parse_step(const std::string& s) {
 
 bool process_alive(int64_t pid) { return pid > 0 && (::kill(static_cast<pid_t>(pid), 0) == 0 || errno == EPERM); }
 
-constexpr const char* kResyncColumns =
-    "SELECT failover_id, link_id, kind, at_ms, coalesce(groups_pattern, ''), started_ms, finished_ms, os_user, host, "
-    "arguments, plan, coalesce(result, ''), coalesce(outcome, '') FROM failovers WHERE link_id = ?1 AND kind = 'resync' ";
-
-AuditRecord read_row(const Statement& st) {
-  AuditRecord r;
-  r.id = st.column_int(0);
-  r.link_id = st.column_int(1);
-  r.kind = st.column_text(2);
-  if (!st.column_is_null(3)) r.at_ms = st.column_int(3);
-  r.groups_pattern = st.column_text(4);
-  r.started_ms = st.column_int(5);
-  if (!st.column_is_null(6)) r.finished_ms = st.column_int(6);
-  r.os_user = st.column_text(7);
-  r.host = st.column_text(8);
-  r.arguments = st.column_text(9);
-  r.plan = st.column_text(10);
-  r.result = st.column_text(11);
-  r.outcome = st.column_text(12);
-  return r;
-}
-
 }  // namespace
 
 const char* to_string(ResyncStep step) noexcept {
@@ -100,20 +78,14 @@ std::vector<ResyncPartition> load_resync_plan(StateStore& store, int64_t resync_
 }
 
 std::optional<AuditRecord> unfinished_resync(StateStore& store, int64_t link_id) {
-  Statement st(store.impl().db,
-               std::string(kResyncColumns) + "AND finished_ms IS NULL ORDER BY failover_id DESC LIMIT 1");
-  st.bind(1, link_id);
-  if (!st.step()) return std::nullopt;
-  return read_row(st);
+  auto rows = list_audit_rows(store, link_id, "resync");
+  for (auto it = rows.rbegin(); it != rows.rend(); ++it) {
+    if (!it->finished_ms) return *it;
+  }
+  return std::nullopt;
 }
 
-std::vector<AuditRecord> list_resyncs(StateStore& store, int64_t link_id) {
-  Statement st(store.impl().db, std::string(kResyncColumns) + "ORDER BY failover_id");
-  st.bind(1, link_id);
-  std::vector<AuditRecord> out;
-  while (st.step()) out.push_back(read_row(st));
-  return out;
-}
+std::vector<AuditRecord> list_resyncs(StateStore& store, int64_t link_id) { return list_audit_rows(store, link_id, "resync"); }
 
 void take_resync_lease(StateStore& store, int64_t link_id, int64_t resync_id, int64_t stale_after_ms) {
   Db& db = store.impl().db;

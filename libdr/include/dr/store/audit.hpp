@@ -30,6 +30,8 @@ struct AuditRecord {
 // Writes the audit row of an operation that starts now; returns its id.
 int64_t begin_audit(StateStore& store, const AuditRecord& record);
 void finish_audit(StateStore& store, int64_t id, const std::string& result_json, const std::string& outcome);
+// Every audit row of a link of one kind ("failover", "resync"), whatever its outcome, oldest first.
+std::vector<AuditRecord> list_audit_rows(StateStore& store, int64_t link_id, const std::string& kind);
 // The newest failover of a link that did something (done or partial) or did not finish.
 std::optional<AuditRecord> last_failover(StateStore& store, int64_t link_id);
 // Every failover of a link that did something or did not finish, oldest first.
