@@ -286,5 +286,32 @@ else
   echo "FAIL dr-mirror: -X without prefix: exit $rc, want 2 and no secret"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
 fi
 
+# dr-resync and dr-failover --planned: input checked before anything is contacted or written (issue 10).
+make_state_file "$WORK/resync.db"
+before=$(snapshot "$WORK/resync.db")
+expect "dr-resync --help teaches" 0 "Examples:" -- "$BIN/dr-resync" --help
+expect "dr-resync --quiet-period without a unit: exit 2 naming the flag" 2 "--quiet-period: '30': a duration needs a unit" -- \
+  "$BIN/dr-resync" --state "$WORK/resync.db" --old-primary-config "$WORK/consumer.properties" \
+  --new-primary-config "$WORK/standby.properties" --quiet-period 30
+expect "dr-resync --confirm without --execute: exit 2" 2 "--confirm goes with --execute" -- \
+  "$BIN/dr-resync" --state "$WORK/resync.db" --old-primary-config "$WORK/consumer.properties" \
+  --new-primary-config "$WORK/standby.properties" --confirm id-p
+expect "dr-resync an -X without old./new.: exit 2, value not echoed" 2 "-X: 'sasl.password...' is neither" -- \
+  "$BIN/dr-resync" --state "$WORK/resync.db" --old-primary-config "$WORK/consumer.properties" \
+  --new-primary-config "$WORK/standby.properties" -X sasl.password=hunter2
+expect "dr-resync on an active link: exit 3 before any cluster is contacted" 3 "link primary->standby is active" -- \
+  timeout 10 "$BIN/dr-resync" --state "$WORK/resync.db" --link 'primary->standby' --old-primary-config "$WORK/consumer.properties" \
+  --new-primary-config "$WORK/standby.properties" --timeout-ms 60000
+expect "dr-resync --execute without --confirm on a fenced link: exit 3 before any cluster is contacted" 3 "type its cluster id back with --confirm id-p" -- \
+  sh -c "sqlite3 '$WORK/resync2.db' '' && cp '$WORK/resync.db' '$WORK/resync2.db' && sqlite3 '$WORK/resync2.db' \"UPDATE links SET state = 'failed_over'\" && timeout 10 '$BIN/dr-resync' --state '$WORK/resync2.db' --link 'primary->standby' --old-primary-config '$WORK/consumer.properties' --new-primary-config '$WORK/standby.properties' --execute"
+expect "dr-resync replay from a directory without a manifest: exit 2" 2 "no manifest.json" -- \
+  "$BIN/dr-resync" replay --from "$WORK" --config "$WORK/standby.properties" --topic t
+[[ $(snapshot "$WORK/resync.db") == "$before" ]] && { echo "ok   dr-resync refusals left the state file as it was"; passed=$((passed + 1)); } ||
+  { echo "FAIL dr-resync changed the state file"; failed=$((failed + 1)); }
+expect "dr-failover --planned with --at: exit 2" 2 "--planned and --at exclude each other" -- \
+  "$BIN/dr-failover" --state "$WORK/resync.db" --target-config "$WORK/standby.properties" --planned --at -5m
+expect "dr-failover without --at or --planned: exit 2" 2 "--at: required" -- \
+  "$BIN/dr-failover" --state "$WORK/resync.db" --target-config "$WORK/standby.properties"
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]
