@@ -83,6 +83,8 @@ int main(int argc, char** argv) {
   replay->add_option("-X", r.overrides, "Override a client property: -X key=value");
   replay->add_option("--topic", r.topic, "Existing topic to write to (same partition numbers)")->required();
   replay->add_flag("--force", r.force, "Replay again into a topic these records were replayed into before");
+  replay->add_flag("--partition-by-key", r.partition_by_key,
+                   "Let each record's key choose the partition (default: the partition number it was saved from)");
   replay->add_option("--timeout-ms", r.timeout_ms, "Bounded wait for the cluster")
       ->default_val(30000)->check(dr::tools::integer_in(1, dr::tools::kMaxDurationMs));
   app.footer("Exit codes: 0 done (or dry run); 1 operational failure (Kafka, I/O: run the same command again to finish); "

@@ -211,4 +211,8 @@ TEST_CASE("resync records: saved from a real topic, replayed into another, recor
     CHECK(e.context().partition == 1);
   }
   CHECK(dr::test::end_offset(standby, narrow, 0) == 0);
+  // Unless the key chooses the partition.
+  options.partition_by_key = true;
+  CHECK(dr::resync::replay_saved(options).records == 15);
+  CHECK(dr::test::end_offset(standby, narrow, 0) == 15);
 }

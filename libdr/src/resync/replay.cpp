@@ -60,7 +60,7 @@ ReplayReport replay_saved(const ReplayOptions& o) {
     if (t.name == o.topic) partitions = static_cast<int>(t.partitions.size());
   }
   if (partitions < 0) throw_bad_input("no such topic on the cluster: create it first", {.flag = "--topic", .topic = o.topic});
-  if (max_partition >= partitions) {
+  if (max_partition >= partitions && !o.partition_by_key) {
     throw_bad_input(fmt::format("the saved records come from partition {}, but the topic has {} partition(s); create it with "
                                 "at least {}",
                                 max_partition, partitions, max_partition + 1),
@@ -71,7 +71,7 @@ ReplayReport replay_saved(const ReplayOptions& o) {
     for_each_saved(o.from_dir, p, [&](const kafka::Record& saved) {
       kafka::Record r = saved;
       r.topic = o.topic;
-      r.partition = p.partition;
+      r.partition = o.partition_by_key ? -1 : p.partition;  // -1: the producer's partitioner hashes the key
       producer.send(r);
       ++report.records;
     });
@@ -83,9 +83,7 @@ ReplayReport replay_saved(const ReplayOptions& o) {
                   {"records", report.records},
                   {"time", translate::format_time(now_ms())},
                   {"by", os_user() + "@" + host_name()}});
-  const std::string tmp = replays.string() + ".tmp";
-  std::ofstream(tmp, std::ios::trunc) << done.dump(2) << "\n";
-  fs::rename(tmp, replays);
+  write_file_whole(replays.string(), done.dump(2) + "\n");
   dr::log::info("replayed {} of {} saved record(s) into {} on cluster {}", report.records, total, o.topic, report.cluster_id);
   return report;
 }

@@ -260,6 +260,12 @@ kafka::Record decode_record(const std::string& line, const std::string& file, in
   return r;
 }
 
+void write_file_whole(const std::string& path, const std::string& content) {
+  AtomicFile file{fs::path(path)};
+  file.write(content);
+  file.commit();
+}
+
 std::optional<SaveManifest> read_manifest(const std::string& dir) {
   const fs::path path = fs::path(dir) / "manifest.json";
   std::ifstream in(path);

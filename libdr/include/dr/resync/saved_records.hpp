@@ -74,6 +74,10 @@ void verify_saved(const std::string& dir, const SavedPartition& saved);
 void for_each_saved(const std::string& dir, const SavedPartition& saved,
                     const std::function<void(const kafka::Record&)>& each);
 
+// Writes `content` to `path` whole or not at all (temporary name, fsync, rename, fsync of the
+// directory), as the manifest is written. dr::Error(io) naming the file.
+void write_file_whole(const std::string& path, const std::string& content);
+
 // One record as one line of the format above (no newline), and back.
 std::string encode_record(const kafka::Record& record);
 kafka::Record decode_record(const std::string& line, const std::string& file, int line_number);
