@@ -196,7 +196,10 @@ FailoverReport run_planned_switchover(const FailoverOptions& o) {
   }
   std::vector<std::string> live;
   for (const auto& [g, d] : source.describe_groups(groups, timeout)) {
-    if (d.members > 0) live.push_back(fmt::format("{} ({} member(s))", g, d.members));
+    // A group rebalancing may not list its joining members yet: only Empty (or unknown) is at rest.
+    if (d.members > 0 || (d.state != "Empty" && d.state != "Dead")) {
+      live.push_back(fmt::format("{} ({} member(s), state {})", g, d.members, d.state));
+    }
   }
   if (!live.empty()) {
     throw_refused(fmt::format("group(s) with live members on the source: {}. Stop their consumers first: their offsets "
