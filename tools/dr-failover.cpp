@@ -89,7 +89,7 @@ int main(int argc, char** argv) {
              "Kafka failure; 2 bad input (time, regex, number out of range, link, config), checked before the standby is "
              "contacted; 3 refused by a safety check (wrong cluster, link already failed over at another time, no "
              "checkpoints, active groups with --all-or-nothing; --planned: live members on the source, writes or copying "
-             "not finished within --wait-timeout); nothing changed on 2 and 3.");
+             "not finished within --wait-timeout, a current offset the mapping cannot translate exactly); nothing changed on 2 and 3.");
 
   return dr::tools::run_tool(app, argc, argv, [&] {
     dr::log::set_level(dr::log::parse_level(log_level));

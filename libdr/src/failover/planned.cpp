@@ -134,6 +134,31 @@ void wait_copied(const FailoverOptions& o, const store::Link& link, const std::m
   }
 }
 
+// Whether a translation of a current offset is exact once the mirror has copied everything: beyond_mirrored
+// counts offsets past the mapping, and when none of them holds a record (a transaction marker at the end, a
+// compaction gap) the mapping's end is the exact position; a partition never mapped at offset 0 starts at
+// the target's earliest offset. Anything else (a pruned mapping: before_mapping) is not exact.
+bool exact_in_fact(translate::OffsetTranslation& t, const kafka::ClientConfig& source, const std::string& topic,
+                   int32_t partition, int64_t offset, std::chrono::milliseconds timeout) {
+  switch (t.precision) {
+    case translate::Precision::exact: return true;
+    case translate::Precision::no_mapping: return offset == 0;
+    case translate::Precision::before_mapping: return false;
+    case translate::Precision::beyond_mirrored: {
+      bool any = false;
+      resync::read_range(source, "source", topic, partition, offset - t.unmirrored, offset, timeout, [&](const kafka::Record&) {
+        any = true;
+        return false;
+      });
+      if (any) return false;
+      t.precision = translate::Precision::exact;
+      t.unmirrored = 0;
+      return true;
+    }
+  }
+  return false;
+}
+
 }  // namespace
 
 FailoverReport run_planned_switchover(const FailoverOptions& o) {
@@ -216,6 +241,9 @@ FailoverReport run_planned_switchover(const FailoverOptions& o) {
   // Each group's current offset, translated through the mapping (reloaded: the mirror wrote since).
   auto fresh = store::StateStore::open(o.state_path, {.create_if_missing = false, .access = store::Access::read_only});
   std::map<std::string, GroupPlan> plans;
+  std::vector<std::string> inexact;  // "group G T/P at O (precision)"
+  kafka::ClientConfig consumer_config(kafka::ClientRole::consumer);
+  consumer_config.apply_file(o.source_config);
   for (const auto& [g, offsets] : source.list_group_offsets(groups, timeout, &errors)) {
     GroupPlan& plan = plans[g];
     plan.group = g;
@@ -234,15 +262,20 @@ FailoverReport run_planned_switchover(const FailoverOptions& o) {
                                                  TargetOffset(target.watermarks(t->second, off.partition, timeout).low));
       p.time_offset = p.chosen = p.translated.target.value();
       p.basis = "current";
-      if (p.translated.precision != translate::Precision::exact &&
-          !(p.translated.precision == translate::Precision::no_mapping && off.offset == 0)) {
-        report.warnings.push_back(fmt::format("group {}: {}/{} at {} translated as {}: resuming at the earliest offset the "
-                                              "target holds",
-                                              g, off.topic, off.partition, off.offset,
-                                              translate::to_string(p.translated.precision)));
+      if (!exact_in_fact(p.translated, consumer_config, off.topic, off.partition, off.offset, timeout)) {
+        inexact.push_back(fmt::format("group {} {}/{} at {} ({})", g, off.topic, off.partition, off.offset,
+                                      translate::to_string(p.translated.precision)));
       }
       plan.partitions.push_back(std::move(p));
     }
+  }
+  // A switchover that is not exact for every partition is not a planned switchover: refuse before anything
+  // is written (the time-based dr-failover is the tool for a mapping that cannot answer exactly).
+  if (!inexact.empty()) {
+    throw_refused(fmt::format("the mapping of link {} cannot translate every current offset exactly: {}. Nothing was "
+                              "changed; a planned switchover moves groups only with 0 lost and 0 duplicates",
+                              link.name, fmt::join(inexact, ", ")),
+                  {.file = o.state_path});
   }
   for (const auto& [g, e] : errors) report.warnings.push_back(fmt::format("group {}: offsets not readable: {}", g, e));
   std::vector<std::string> names;

@@ -98,7 +98,9 @@ struct FailoverReport {
 // mirrored partition's end offset still for quiet_period_ms) and then until the state file's
 // mapping covers every end offset (a running dr-mirror of the link copies the rest); then
 // translates each group's CURRENT committed offset on the source through the mapping, fences,
-// commits on the target and verifies: no record lost, none delivered twice. --at, --time-only
+// commits on the target and verifies: no record lost, none delivered twice. Refused (nothing written)
+// when a translation is not exact (e.g. a pruned mapping: before_mapping), naming group and partition;
+// offsets past the mapping that hold no record (a trailing transaction marker) count as exact. --at, --time-only
 // and --all-or-nothing do not apply.
 //
 // Plans, and executes with options.execute. All input is checked before the standby is contacted.
