@@ -123,9 +123,9 @@ struct Planned {
       std::this_thread::sleep_for(200ms);
     }
   }
-  dr::test::RunResult switchover(std::vector<std::string> extra = {}) const {
+  dr::test::RunResult switchover(std::vector<std::string> extra = {}, const std::string& quiet = "1s") const {
     std::vector<std::string> a{"--state", state, "--link", "primary->standby", "--planned", "--source-config",
-                               primary_config, "--target-config", standby_config, "--quiet-period", "1s", "--format",
+                               primary_config, "--target-config", standby_config, "--quiet-period", quiet, "--format",
                                "json"};
     a.insert(a.end(), extra.begin(), extra.end());
     return dr::test::run_tool("dr-failover", a);
@@ -208,7 +208,9 @@ TEST_CASE("planned switchover: refusals change nothing") {
         std::this_thread::sleep_for(100ms);
       }
     });
-    const auto r = s.switchover({"--execute", "--wait-timeout", "4s"});
+    // A quiet period longer than a test producer's slowest write (each is a new producer: up to a
+    // second or more on a busy machine), or a slow write would pass for the producers having stopped.
+    const auto r = s.switchover({"--execute", "--wait-timeout", "8s"}, "3s");
     stop = true;
     writer.join();
     INFO(r.output);
