@@ -190,6 +190,23 @@ void Admin::delete_topic(const std::string& name, std::chrono::milliseconds time
   }
 }
 
+void Admin::delete_group(const std::string& group, std::chrono::milliseconds timeout) {
+  Handle<rd_kafka_DeleteGroup_t, rd_kafka_DeleteGroup_destroy> dg{rd_kafka_DeleteGroup_new(group.c_str())};
+  rd_kafka_DeleteGroup_t* arr[] = {dg.get()};
+  AdminOptionsHandle opts = impl_->options(RD_KAFKA_ADMIN_OP_DELETEGROUPS, timeout);
+  rd_kafka_DeleteGroups(impl_->rk.get(), arr, 1, opts.get(), impl_->queue.get());
+  EventHandle ev = impl_->wait_for(RD_KAFKA_EVENT_DELETEGROUPS_RESULT, timeout);
+  size_t cnt = 0;
+  const rd_kafka_group_result_t** res = rd_kafka_DeleteGroups_result_groups(rd_kafka_event_DeleteGroups_result(ev.get()), &cnt);
+  for (size_t i = 0; i < cnt; ++i) {
+    const rd_kafka_error_t* err = rd_kafka_group_result_error(res[i]);
+    if (err && rd_kafka_error_code(err) != RD_KAFKA_RESP_ERR_GROUP_ID_NOT_FOUND) {
+      throw_kafka(*impl_, fmt::format("delete group {} failed: {}", group, rd_kafka_error_string(err)),
+                  {.cluster = impl_->cluster, .kafka_error = rd_kafka_err2name(rd_kafka_error_code(err))});
+    }
+  }
+}
+
 Watermarks Admin::watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout) {
   Watermarks w;
   rd_kafka_resp_err_t err = RD_KAFKA_RESP_ERR_NO_ERROR;

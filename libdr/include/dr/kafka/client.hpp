@@ -153,6 +153,8 @@ class Admin {
   void create_topic(const std::string& name, int partitions, int replication_factor,
                     const std::map<std::string, std::string>& configs, std::chrono::milliseconds timeout);
   void delete_topic(const std::string& name, std::chrono::milliseconds timeout);
+  // Deletes a consumer group (it must have no members). A group that does not exist is not an error.
+  void delete_group(const std::string& group, std::chrono::milliseconds timeout);
   Watermarks watermarks(const std::string& topic, int32_t partition, std::chrono::milliseconds timeout);
   // The topic's configuration as the broker reports it.
   std::map<std::string, TopicConfigValue> describe_topic_configs(const std::string& topic,

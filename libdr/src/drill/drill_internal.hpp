@@ -1,0 +1,61 @@
+// Pieces of the drill shared by its files (libdr/src/drill): the clusters' configs, the checks
+// made before anything is created, the production links' lag, the test hooks, clean-up, history.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "dr/drill/analysis.hpp"
+#include "dr/drill/drill.hpp"
+#include "dr/kafka/client.hpp"
+#include "dr/kafka/config.hpp"
+#include "dr/store/drills.hpp"
+#include "dr/store/state_store.hpp"
+
+namespace dr::drill {
+
+struct Cluster {
+  std::string role;  // primary, standby
+  std::string file;
+  std::vector<std::string> overrides;  // KEY=VALUE (the role's prefix removed)
+  kafka::ClientConfig admin{kafka::ClientRole::admin};
+  kafka::ClientConfig consumer{kafka::ClientRole::consumer};
+  kafka::ClientConfig producer{kafka::ClientRole::producer};
+  std::string id;
+  ClusterInfo info;
+};
+
+// bad_input for options out of range (partitions, rate, names, work dir, objectives).
+void check_options(const DrillOptions& o);
+// Reads `file` and the -X overrides with the role's prefix ("primary." / "standby.").
+Cluster load_cluster(const std::string& role, const std::string& file, const std::vector<std::string>& overrides);
+// Connects: cluster id and what the report says about the cluster.
+void identify(Cluster& cluster, const DrillOptions& o);
+// kafka-dr's version (the CMake project version).
+std::string version();
+
+// Refused unless the canary topic and group are free: a canary topic left by an earlier drill of
+// this state file (killed, or --keep) is deleted first; one the history does not know is refused,
+// as is a drill that is still running, or a live member in the canary group on either cluster.
+void check_canary_free(store::StateStore& history, const Cluster& primary, const Cluster& standby, const DrillOptions& o);
+// Each production link whose source is `primary`: state, mapped partitions, lag in records.
+std::vector<ProductionLink> production_lag(store::StateStore& history, const Cluster& primary);
+
+std::string mirror_group(const DrillOptions& o, int64_t drill_id);
+
+// Test hooks (DR_DRILL_FAULT): a live member of the canary group on the standby, so the standby
+// refuses the commit; the first records past the committed offset deleted on the standby's
+// partition 0 before the canary group reads them.
+std::unique_ptr<kafka::Consumer> occupy_group(const Cluster& standby, const DrillOptions& o);
+void delete_on_standby(kafka::Admin& standby, const CanaryObservations& seen, const std::vector<int64_t>& ends,
+                       const DrillOptions& o);
+
+// Deletes the canary topic on both clusters and the drill's groups (unless o.keep); what was done
+// or could not be done, one line each. Never throws.
+std::vector<std::string> clean_up(const Cluster& primary, const Cluster& standby, const DrillOptions& o, int64_t drill_id);
+
+// Writes the report files and completes the history row.
+void record_outcome(store::StateStore& history, store::DrillRow row, DrillReport& report, const DrillOptions& o);
+
+}  // namespace dr::drill
