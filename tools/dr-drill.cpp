@@ -116,7 +116,7 @@ int main(int argc, char** argv) {
              "canary topic the drill did not create, a drill already running), nothing changed; 4 the drill ran and FAILED "
              "(an objective missed, a record lost, unexplained duplicates, a step failed): the report says why.");
 
-  return dr::tools::run_tool(app, argc, argv, [&] {
+  return dr::tools::run_tool(app, argc, argv, [&]() -> int {
     dr::log::set_level(dr::log::parse_level(log_level));
     if (history->parsed()) {
       auto store = dr::store::StateStore::open(history_state, {.access = dr::store::Access::read_only});
@@ -179,6 +179,6 @@ int main(int argc, char** argv) {
     }
     if (format == "json") fmt::print("{}\n", dr::drill::to_json(report));
     else print_run(report);
-    return report.passed ? dr::exit_ok : dr::drill::kExitDrillFailed;
+    return report.passed ? static_cast<int>(dr::exit_ok) : dr::drill::kExitDrillFailed;
   });
 }
