@@ -43,11 +43,13 @@ class DrillFixture {
   std::string state() const { return dir_ + "/dr-state.db"; }
 
   // `fault` is the DR_DRILL_FAULT test hook ("" for none).
-  DrillRun run(const std::string& fault, std::vector<std::string> extra = {}, const std::string& name = "drill") {
+  // `standby`: the properties file given as --standby-config.
+  DrillRun run(const std::string& fault, std::vector<std::string> extra = {}, const std::string& name = "drill",
+               const std::string& standby = "standby") {
     DrillRun out;
     out.work_dir = dir_ + "/" + name;
     std::vector<std::string> args = {"run", "--primary-config", properties("primary"), "--standby-config",
-                                     properties("standby"), "--state", state(), "--work-dir", out.work_dir,
+                                     properties(standby), "--state", state(), "--work-dir", out.work_dir,
                                      "--canary-topic", canary_, "--canary-group", canary_ + "-group", "--warmup", "4s",
                                      "--timeout-ms", "20000", "--format", "json"};
     args.insert(args.end(), extra.begin(), extra.end());
@@ -145,7 +147,7 @@ TEST_CASE("drill fault: a canary record deleted on the standby before the group 
 TEST_CASE("drill refusals: the same cluster twice, and a canary topic the drill did not create, change nothing") {
   DrillFixture f;
   {
-    auto d = f.run("", {"--standby-config", f.properties("primary")}, "same");
+    auto d = f.run("", {}, "same", "primary");
     INFO(d.result.output);
     CHECK(d.result.exit_code == 3);
     CHECK(d.result.output.find("reach the same cluster") != std::string::npos);

@@ -183,3 +183,15 @@ TEST_CASE("drill history: rows from start to finish, killed drills, the trend an
   CHECK(trend_summary(h) == "trend: RTO 9.0 s (median of the 2 before: 5.0 s): worse; RPO 100 ms (median of the 2 before: 100 ms): steady");
   CHECK(drill_history(store, 2).size() == 2);
 }
+
+TEST_CASE("drill analysis: durations read as a person would say them") {
+  CHECK(format_duration(-1) == "-");
+  CHECK(format_duration(0) == "0 ms");
+  CHECK(format_duration(999) == "999 ms");
+  CHECK(format_duration(1000) == "1.0 s");
+  CHECK(format_duration(4249) == "4.2 s");
+  CHECK(format_duration(119'900) == "119.9 s");
+  CHECK(format_duration(120'000) == "2 min");
+  CHECK(format_duration(300'000) == "5 min");
+  CHECK(format_duration(150'000) == "2.5 min");
+}

@@ -16,7 +16,9 @@ namespace {
 std::string format_duration(int64_t ms) {
   if (ms < 0) return "-";
   if (ms < 1000) return fmt::format("{} ms", ms);
-  return fmt::format("{:.1f} s", ms / 1000.0);
+  if (ms < 120'000) return fmt::format("{:.1f} s", ms / 1000.0);
+  if (ms % 60'000 == 0) return fmt::format("{} min", ms / 60'000);
+  return fmt::format("{:.1f} min", ms / 60'000.0);
 }
 
 void analyse_canary(const CanaryObservations& seen, DrillReport& report) {

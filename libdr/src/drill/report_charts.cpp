@@ -38,14 +38,14 @@ std::string preamble(int height) {
   return fmt::format(
       "set terminal svg size 960,{} dynamic noenhanced font 'sans,12' background rgb 'white'\n"
       "set border 3\nset tics nomirror\nset grid xtics ytics lc rgb '#e0e0e0'\n"
-      "set key outside top center horizontal\n",
+      "set key outside below center horizontal\n",
       height);
 }
 
 std::string disaster_marker(const DrillReport& r) {
   if (r.disaster_ms <= 0) return {};
   return "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lw 2 lc rgb '#c62828' front\n"
-         "set label 'disaster (mirror killed)' at 0, graph 1 offset 0.5,-0.8 left tc rgb '#c62828' front\n";
+         "set label 'disaster (mirror killed) ' at 0, graph 1 offset 0,0.8 right tc rgb '#c62828' front\n";
 }
 
 std::string xlabel(const DrillReport& r) {
@@ -56,7 +56,8 @@ std::string timeline_script(const DrillReport& r) {
   std::string s = preamble(60 + 34 * static_cast<int>(std::max<size_t>(r.steps.size(), 3)));
   s += xlabel(r) + disaster_marker(r);
   s += "unset key\nset style fill solid 0.85 border lc rgb '#333333'\n";
-  s += fmt::format("set yrange [-0.6:{}] reverse\n", static_cast<double>(r.steps.size()) - 0.4);
+  // First step on top: the range runs from the last index down to the first.
+  s += fmt::format("set yrange [{}:-0.6]\n", static_cast<double>(r.steps.size()) - 0.4);
   std::string tics;
   std::string data = "$steps << EOD\n";
   for (size_t i = 0; i < r.steps.size(); ++i) {
@@ -120,34 +121,30 @@ std::vector<size_t> thinned(const std::vector<Consumed>& consumed) {
   return keep;
 }
 
+// One row per partition: the sequence numbers the group read on the primary (upper band) and on
+// the standby (lower band). Overlapping bands are records read twice; a red cross is a lost record.
 std::string continuity_script(const DrillReport& r) {
-  std::string s = preamble(380) + xlabel(r) + disaster_marker(r);
-  s += "set ylabel 'canary sequence number read'\nset yrange [0:*]\n";
-  std::string data = "$reads << EOD\n";
-  std::string plot;
-  static const char* colours[] = {"#1565c0", "#2e7d32", "#ef6c00", "#6a1b9a", "#00838f", "#ad1457", "#5d4037", "#455a64"};
-  size_t block = 0;
-  for (const auto& p : r.partition_results) {
-    for (int standby = 0; standby <= 1; ++standby) {
-      std::string lines;
-      for (size_t i : thinned(p.consumed)) {
-        const auto& c = p.consumed[i];
-        if (c.on_standby != (standby == 1)) continue;
-        lines += fmt::format("{} {}\n", seconds(r, c.at_ms), c.seq);
-      }
-      if (lines.empty()) lines = "NaN NaN\n";  // keeps the block numbering regular
-      if (block > 0) data += "\n\n";
-      data += lines;
-      const char* colour = colours[static_cast<size_t>(p.partition) % std::size(colours)];
-      if (!plot.empty()) plot += ", ";
-      plot += fmt::format("$reads index {} using 1:2 with points pt {} ps 0.45 lc rgb '{}' title {}", block,
-                          standby ? 9 : 7, colour,
-                          quoted(fmt::format("partition {} on the {}", p.partition, standby ? "standby" : "primary")));
-      ++block;
+  const size_t rows = std::max<size_t>(r.partition_results.size(), 1);
+  std::string s = preamble(std::min<int>(120 + 46 * static_cast<int>(rows), 1600));
+  s += "set xlabel 'canary sequence number'\nset xrange [0:*]\nunset grid\nset grid xtics lc rgb '#e0e0e0'\n";
+  s += fmt::format("set yrange [{}:-0.6]\n", static_cast<double>(rows) - 0.4);
+  std::string tics, data = "$reads << EOD\n", lost = "$lost << EOD\nNaN NaN\n";
+  for (size_t row = 0; row < r.partition_results.size(); ++row) {
+    const auto& p = r.partition_results[row];
+    if (!tics.empty()) tics += ", ";
+    tics += fmt::format("'partition {}' {}", p.partition, row);
+    for (size_t i : thinned(p.consumed)) {
+      const auto& c = p.consumed[i];
+      data += fmt::format("{} {:.2f} {}\n", c.seq, static_cast<double>(row) + (c.on_standby ? 0.18 : -0.18), c.on_standby ? 1 : 0);
     }
+    for (const auto& l : p.lost) lost += fmt::format("{} {}\n", l.seq, row);
   }
-  data += "EOD\n";
-  s += data + "plot " + (plot.empty() ? "NaN notitle" : plot) + "\n";
+  data += "NaN NaN 0\nNaN NaN 1\nEOD\n";
+  lost += "EOD\n";
+  s += (tics.empty() ? std::string("unset ytics\n") : "set ytics (" + tics + ")\n") + data + lost;
+  s += "plot $reads using 1:($3 == 0 ? $2 : NaN) with points pt 5 ps 0.35 lc rgb '#1565c0' title 'read on the primary', "
+       "$reads using 1:($3 == 1 ? $2 : NaN) with points pt 5 ps 0.35 lc rgb '#ef6c00' title 'read on the standby', "
+       "$lost using 1:2 with points pt 2 ps 1.6 lw 2 lc rgb '#c62828' title " + quoted(r.lost > 0 ? "lost" : "lost (none)") + "\n";
   return s;
 }
 
@@ -171,10 +168,11 @@ std::vector<Chart> draw_charts(const DrillReport& report, const std::string& gnu
        "Each bar is one step of the drill, from start to end; red bars failed. The dashed line is the disaster.", {}, {}},
       {"Mirror lag and canary throughput",
        "Canary records on the primary that the drill's mirror had not yet copied (left axis), and records produced and "
-       "consumed per second (right axis). Lag is unknown after the mirror is killed.", {}, {}},
+       "consumed per second (right axis). After the disaster the lag only grows: nothing copies any more.", {}, {}},
       {"Sequence continuity per partition",
-       "Every canary record the group read, by partition: circles on the primary, triangles on the standby. A gap in "
-       "sequence numbers is a lost record; triangles below the last circle are records read twice.", {}, {}}};
+       "One row per partition: the canary sequence numbers the group read on the primary (upper band) and, after the "
+       "failover, on the standby (lower band). Where the bands overlap, records were read twice; a gap in both bands, "
+       "or a red cross, is a record lost.", {}, {}}};
   const auto scripts = chart_scripts(report);
   const bool have_data[] = {!report.steps.empty(), report.samples.size() > 1, !report.partition_results.empty()};
   for (size_t i = 0; i < charts.size(); ++i) {

@@ -34,6 +34,9 @@ using std::chrono::milliseconds;
 
 namespace {
 
+// How far the canary consumer on the primary is behind at the disaster (see the warm-up step).
+constexpr int64_t kConsumerBehindMs = 1000;
+
 std::string anchored(const std::string& name) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
   return "^" + std::regex_replace(name, special, R"(\$&)") + "$";
@@ -278,6 +281,11 @@ DrillReport run_canary_drill(const DrillOptions& o) {
       return steps.fail(fmt::format("during the warm-up: {}{}{}", producer.error(), on_primary.error(),
                                     mirror->exited() ? "the canary dr-mirror exited:\n" + log_tail(mirror_log, 10) : ""));
     }
+    // A real consumer is a little behind when disaster strikes: records it had not read yet must
+    // not be lost by the failover. The canary consumer stops reading (without a final commit)
+    // kConsumerBehindMs before the disaster; the producer and the mirror go on.
+    on_primary.stop();
+    std::this_thread::sleep_for(milliseconds(kConsumerBehindMs));
     if (o.fault == "mirror-lag") {
       // Test hook: the mirror stalls (SIGSTOP) for longer than the RPO objective before the disaster.
       mirror->signal(SIGSTOP);
@@ -285,11 +293,10 @@ DrillReport run_canary_drill(const DrillOptions& o) {
     }
     steps.end(fmt::format("{} records produced, {} read on the primary", producer.acknowledged(), on_primary.count()));
 
-    steps.begin("disaster", "disaster: the canary dr-mirror killed (SIGKILL), the primary's consumer stopped");
+    steps.begin("disaster", "disaster: the canary dr-mirror killed (SIGKILL)");
     report.disaster_ms = seen.disaster_ms = now_ms();
     mirror->signal(SIGKILL);
     mirror->wait(5s);
-    on_primary.stop();
     steps.end(fmt::format("at {}; the producer keeps writing to the primary", translate::format_time(report.disaster_ms)));
 
     failover::FailoverOptions fo;
@@ -345,6 +352,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
       auto scan = [&] { seen.standby = scan_canary(standby.consumer, "standby", o.canary_topic, o.partitions, timeout); };
       if (o.fault == "delete-on-standby") {
         scan();
+        seen.read_primary = on_primary.reads();
         delete_on_standby(admin, seen, standby_ends, o);
         consumers[1] = &on_standby;
         on_standby.start(standby_ends);

@@ -72,7 +72,7 @@ void identify(Cluster& c, const DrillOptions& o) {
   kafka::Admin admin(c.admin, c.role);
   c.id = admin.cluster_id(milliseconds(o.timeout_ms));
   c.info = {c.role, c.id, c.admin.get("bootstrap.servers").value_or(""),
-            o.kafka_version.empty() ? "not reported (Kafka's protocol does not say)" : o.kafka_version};
+            o.kafka_version};
 }
 
 namespace {
@@ -183,12 +183,20 @@ std::unique_ptr<kafka::Consumer> occupy_group(const Cluster& standby, const Dril
 
 void delete_on_standby(kafka::Admin& standby, const CanaryObservations& seen, const std::vector<int64_t>& ends,
                        const DrillOptions& o) {
-  for (const auto& p : seen.plan) {
-    if (p.partition != 0) continue;
-    const int64_t before = std::min(p.chosen_offset + 5, ends.at(0));
+  // Partition 0: delete up to 5 records past the first one on the standby that the group had not
+  // read on the primary: those can only be read on the standby, so they are lost.
+  int64_t last_read = -1;
+  for (const auto& r : seen.read_primary)
+    if (r.partition == 0) last_read = std::max(last_read, r.seq);
+  for (const auto& rec : seen.standby) {
+    if (rec.partition != 0 || rec.seq <= last_read) continue;
+    const int64_t before = std::min(rec.offset + 5, ends.at(0));
     standby.delete_records(o.canary_topic, 0, before, milliseconds(o.timeout_ms));
-    log::warn("drill: test hook: deleted the standby's records of {} partition 0 below offset {}", o.canary_topic, before);
+    log::warn("drill: test hook: deleted the standby's records of {} partition 0 below offset {} (the group had read up to "
+              "sequence number {} on the primary)", o.canary_topic, before, last_read);
+    return;
   }
+  log::warn("drill: test hook: nothing to delete: the standby holds no record of partition 0 the group had not read");
 }
 
 std::vector<std::string> clean_up(const Cluster& primary, const Cluster& standby, const DrillOptions& o, int64_t drill_id) {

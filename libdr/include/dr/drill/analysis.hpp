@@ -58,7 +58,7 @@ struct CanaryObservations {
 // Fills report.partition_results, rpo_records, rpo_ms, lost, duplicates and expected_duplicates.
 void analyse_canary(const CanaryObservations& seen, DrillReport& report);
 
-// "850 ms", "4.2 s" ("-" for a negative value: not measured).
+// "850 ms", "4.2 s", "5 min", "2.5 min" ("-" for a negative value: not measured).
 std::string format_duration(int64_t ms);
 
 // Appends to report.reasons what fails the drill (a failed step, records lost, duplicates the plan

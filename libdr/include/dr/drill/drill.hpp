@@ -3,8 +3,9 @@
 // Canary scope (the default, safe on production): the drill creates its own canary topic on the
 // primary, a producer writing sequence-numbered records at a steady rate, a consumer group reading
 // and committing on the primary, and a dr-mirror process of its own (its own state file in the work
-// directory) for the canary topic and group. At the disaster moment it kills that mirror with
-// SIGKILL and stops the canary consumer without a final commit, while the producer keeps writing;
+// directory) for the canary topic and group. The canary consumer stops reading 1 s before the
+// disaster (without a final commit: a consumer a little behind, as real ones are); at the disaster
+// moment the drill kills the mirror with SIGKILL while the producer keeps writing;
 // then it runs dr-failover --at the disaster time for the canary group (a dry run: "plan ready",
 // then --execute: "offsets committed"), and the canary group resumes on the standby until it has
 // read everything that reached the standby ("first record consumed", "caught up"). Production

@@ -22,7 +22,7 @@ struct ClusterInfo {
   std::string role;           // "primary" or "standby"
   std::string cluster_id;
   std::string bootstrap;      // bootstrap.servers as configured (no secrets)
-  std::string kafka_version;  // best effort, e.g. "3.9" or "unknown"
+  std::string kafka_version;  // "3.9.2" when known (--local started it), else "" (the protocol does not say)
 };
 
 // One step of the drill, in order: set-up, warm-up, disaster, plan, commit, first record consumed,
