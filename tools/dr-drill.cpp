@@ -111,10 +111,12 @@ int main(int argc, char** argv) {
   history->add_option("--limit", limit, "At most this many drills (0: all)")->default_val(20)->check(dr::tools::integer_in(0, 100000));
   history->add_option("--format", history_format, "Output: table or json")->check(CLI::IsMember({"table", "json"}))->default_val("table");
 
-  app.footer("Exit codes: 0 the drill passed (or history listed); 1 operational failure before the drill could start (Kafka, "
+  const std::string exit_codes = "Exit codes: 0 the drill passed (or history listed); 1 operational failure before the drill could start (Kafka, "
              "I/O); 2 bad input (flags, config files), nothing changed; 3 refused by a safety check (same cluster twice, a "
              "canary topic the drill did not create, a drill already running), nothing changed; 4 the drill ran and FAILED "
-             "(an objective missed, a record lost, unexplained duplicates, a step failed): the report says why.");
+             "(an objective missed, a record lost, unexplained duplicates, a step failed): the report says why.";
+  app.footer(exit_codes);
+  run->footer(exit_codes);
 
   return dr::tools::run_tool(app, argc, argv, [&]() -> int {
     dr::log::set_level(dr::log::parse_level(log_level));

@@ -313,5 +313,42 @@ expect "dr-failover --planned with --at: exit 2" 2 "--planned and --at exclude e
 expect "dr-failover without --at or --planned: exit 2" 2 "--at: required" -- \
   "$BIN/dr-failover" --state "$WORK/resync.db" --target-config "$WORK/standby.properties"
 
+# dr-drill: input checked before any cluster is contacted or anything is written (issue 11).
+expect "dr-drill --help teaches" 0 "Examples:" -- "$BIN/dr-drill" --help
+expect "dr-drill run --help names the exit code of a failed drill" 0 "4 the drill ran and FAILED" -- "$BIN/dr-drill" run --help
+expect "dr-drill run without --primary-config: exit 2 naming the flag" 2 "--primary-config.*required" -- \
+  "$BIN/dr-drill" run --standby-config "$WORK/standby.properties" --state "$WORK/drill.db" --work-dir "$WORK/d1"
+expect "dr-drill run --local with --primary-config: exit 2" 2 "--local starts its own clusters" -- \
+  "$BIN/dr-drill" run --local --primary-config "$WORK/consumer.properties" --work-dir "$WORK/d2"
+expect "dr-drill --rpo-objective without a unit: exit 2 naming the flag" 2 "--rpo-objective: '30': a duration needs a unit" -- \
+  "$BIN/dr-drill" run --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" --rpo-objective 30
+expect "dr-drill --rate out of range: exit 2" 2 "--rate" -- \
+  "$BIN/dr-drill" run --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" --rate 5
+expect "dr-drill a config file that does not exist: exit 2 naming it" 2 "$WORK/missing.properties" -- \
+  "$BIN/dr-drill" run --primary-config "$WORK/missing.properties" --standby-config "$WORK/standby.properties" \
+  --state "$WORK/drill.db" --work-dir "$WORK/d3"
+expect "dr-drill an invalid canary topic name: exit 2 naming the flag" 2 "--canary-topic.*not a valid Kafka name" -- \
+  "$BIN/dr-drill" run --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" \
+  --state "$WORK/drill.db" --work-dir "$WORK/d4" --canary-topic 'bad topic'
+out=$("$BIN/dr-drill" run --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" \
+  --state "$WORK/drill.db" --work-dir "$WORK/d5" -X sasl.password=hunter2secret 2>&1)
+rc=$?
+if [[ $rc -eq 2 && $out == *"'sasl.password=...': say which cluster"* && $out != *hunter2secret* ]]; then
+  echo "ok   dr-drill -X without primary./standby.: exit 2, the value not echoed"; passed=$((passed + 1))
+else
+  echo "FAIL dr-drill -X without primary./standby.: exit $rc"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
+fi
+for d in d1 d2 d3 d4 d5; do
+  [[ -e $WORK/$d ]] && { echo "FAIL dr-drill bad input created $WORK/$d"; failed=$((failed + 1)); }
+done
+[[ -e $WORK/drill.db ]] && { echo "FAIL dr-drill bad input created the state file"; failed=$((failed + 1)); }
+expect "dr-drill history of a state file that does not exist: exit 2" 2 "$WORK/nothing.db" -- \
+  "$BIN/dr-drill" history --state "$WORK/nothing.db"
+make_state_file "$WORK/drills.db"
+expect "dr-drill history with no drill: exit 0, says so" 0 "no drill" -- "$BIN/dr-drill" history --state "$WORK/drills.db"
+expect "dr-status with no drill says so" 0 "last drill +none recorded" -- "$BIN/dr-status" --state "$WORK/drills.db"
+expect "dr-status --drill-max-age-days 0: exit 2" 2 "--drill-max-age-days" -- \
+  "$BIN/dr-status" --state "$WORK/drills.db" --drill-max-age-days 0
+
 echo "cli: $passed passed, $failed failed"
 [[ $failed -eq 0 ]]

@@ -34,6 +34,7 @@ jq -e '.duplicates == .expected_duplicates' "$report" >/dev/null ||
   fail "duplicates $(jq .duplicates "$report"), the plan explains $(jq .expected_duplicates "$report")"
 jq -e '[.partition_results[] | .consumed_standby] | add > 0' "$report" >/dev/null || fail "nothing read on the standby"
 jq -e '[.steps[] | .ok] | all' "$report" >/dev/null || fail "a step failed"
+jq -e '.command | test("dr-drill run --local")' "$report" >/dev/null || fail "the command line is not in the report"
 jq -e '[.clusters[] | .cluster_id | length > 0] | all' "$report" >/dev/null || fail "cluster ids missing"
 if [[ -n ${KAFKA_VERSION:-} ]]; then
   jq -e --arg v "$KAFKA_VERSION" '[.clusters[] | .kafka_version == $v] | all' "$report" >/dev/null ||

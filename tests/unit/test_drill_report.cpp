@@ -26,6 +26,7 @@ DrillReport sample_report(int64_t reads_per_partition = 200) {
   r.os_user = "ops";
   r.host = "dr-host-1";
   r.kafka_dr_version = "0.11.0";
+  r.command = "dr-drill run -X primary.sasl.password=******** --local";
   r.clusters = {{"primary", "PRIMARY-ID-123", "p1:9092", "4.3"}, {"standby", "STANDBY-ID-456", "s1:9092", "4.3"}};
   r.objectives = {30000, 300000};
   r.canary_topic = "kafka-dr.drill.canary";
@@ -135,7 +136,7 @@ TEST_CASE("drill report: Markdown has the header, the results and escaped table 
   auto md = to_markdown(r);
   CHECK(md.rfind("# Failover drill #7: PASSED\n", 0) == 0);
   for (const char* text : {"| Who | ops@dr-host-1 |", "PRIMARY-ID-123 at p1:9092, Kafka 4.3", "STANDBY-ID-456",
-                           "| kafka-dr | 0.11.0 |", "RPO 30.0 s or better, RTO 5 min or better",
+                           "| kafka-dr | 0.11.0 |", "| Command | dr-drill run -X primary.sasl.password=******** --local |", "RPO 30.0 s or better, RTO 5 min or better",
                            "| RTO (disaster to first record consumed on the standby) | 2.1 s |",
                            "| Lost records | 0 | 0 | met |", "a\\|b <script>", "| dc1->dc2 | active | 24 |"}) {
     CAPTURE(text);

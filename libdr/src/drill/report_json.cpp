@@ -44,7 +44,7 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PartitionResult, partition, prod
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProductionLink, link, state, mapped_partitions, newest_mapped_record_ms,
                                                 lag_records, note)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DrillReport, id, scope, local, started_ms, finished_ms, os_user, host,
-                                                kafka_dr_version, clusters, objectives, canary_topic, canary_group,
+                                                kafka_dr_version, command, clusters, objectives, canary_topic, canary_group,
                                                 partitions, rate_per_s, disaster_ms, rpo_records, rpo_ms, rto_plan_ms,
                                                 rto_commit_ms, rto_first_record_ms, rto_ms, lost, duplicates,
                                                 expected_duplicates, steps, samples, partition_results, production,

@@ -47,6 +47,7 @@ Table header_table(const DrillReport& r) {
   row("Scope", r.scope + (r.local ? " (local clusters started by the drill)" : ""));
   for (const auto& c : r.clusters) row(c.role == "primary" ? "Primary" : c.role == "standby" ? "Standby" : c.role, cluster_line(c));
   row("kafka-dr", r.kafka_dr_version.empty() ? "unknown" : r.kafka_dr_version);
+  if (!r.command.empty()) row("Command", r.command);
   row("Objectives", fmt::format("RPO {} or better, RTO {} or better", format_duration(r.objectives.rpo_ms),
                                 format_duration(r.objectives.rto_ms)));
   row("Canary", fmt::format("topic {} ({} partitions, {} records/s), group {}", r.canary_topic, r.partitions,

@@ -200,6 +200,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
   report.os_user = os_user();
   report.host = host_name();
   report.kafka_dr_version = version();
+  report.command = kafka::masked_command_line(o.command_line);
   report.objectives = o.objectives;
   report.canary_topic = o.canary_topic;
   report.canary_group = o.canary_group;

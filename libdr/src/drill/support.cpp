@@ -45,7 +45,8 @@ void check_options(const DrillOptions& o) {
   if (o.objectives.rto_ms <= 0) bad("--rto-objective", "must be more than 0");
   for (const auto& x : o.overrides) {
     if (x.rfind("primary.", 0) != 0 && x.rfind("standby.", 0) != 0) {
-      bad("-X", fmt::format("'{}': say which cluster: -X primary.KEY=VALUE or -X standby.KEY=VALUE", x));
+      // Only the key: the value may be a secret.
+      bad("-X", fmt::format("'{}=...': say which cluster: -X primary.KEY=VALUE or -X standby.KEY=VALUE", x.substr(0, x.find('='))));
     }
   }
   if (!o.fault.empty() && o.fault != "mirror-lag" && o.fault != "standby-busy" && o.fault != "delete-on-standby") {

@@ -100,6 +100,7 @@ struct DrillReport {
   std::string os_user;
   std::string host;
   std::string kafka_dr_version;
+  std::string command;           // the dr-drill command line, secrets masked
   std::vector<ClusterInfo> clusters;
   Objectives objectives;
   // Canary set-up.
