@@ -2,7 +2,6 @@
 #include <cstdlib>
 #include <filesystem>
 
-#include <nlohmann/json.hpp>
 
 #include "dr/clock.hpp"
 #include "dr/drill/analysis.hpp"
@@ -18,30 +17,6 @@
 #endif
 
 namespace {
-
-using dr::drill::format_duration;
-
-void print_run(const dr::drill::DrillReport& r) {
-  fmt::print("drill #{} ({} scope{}): {}\n", r.id, r.scope, r.local ? ", --local" : "", r.passed ? "PASSED" : "FAILED");
-  for (const auto& why : r.reasons) fmt::print("  - {}\n", why);
-  for (const auto& c : r.clusters) fmt::print("{:<8} {} ({})\n", c.role, c.cluster_id, c.bootstrap);
-  fmt::print("RPO      {} record(s) had not reached the standby; oldest {} old (objective {})\n", r.rpo_records, format_duration(r.rpo_ms),
-             format_duration(r.objectives.rpo_ms));
-  fmt::print("RTO      {} (objective {}): plan ready +{}, offsets committed +{}, first record consumed +{}\n", format_duration(r.rto_ms),
-             format_duration(r.objectives.rto_ms), format_duration(r.rto_plan_ms), format_duration(r.rto_commit_ms), format_duration(r.rto_first_record_ms));
-  fmt::print("lost     {}\nread twice {} (dr-failover's plan and the checkpoint's age account for {})\n", r.lost, r.duplicates,
-             r.expected_duplicates);
-  fmt::print("\n{:<14} {:>9}  {}\n", "STEP", "SECONDS", "WHAT HAPPENED");
-  for (const auto& s : r.steps) {
-    fmt::print("{:<14} {:>9.1f}  {}{}{}\n", s.name, (s.finished_ms - s.started_ms) / 1000.0, s.ok ? "" : "FAILED: ", s.title,
-               s.detail.empty() ? "" : " - " + s.detail.substr(0, s.detail.find('\n')));
-  }
-  for (const auto& p : r.production) {
-    fmt::print("production link {} ({}): {} record(s) behind\n", p.link, p.state, p.lag_records < 0 ? std::string("?") : std::to_string(p.lag_records));
-  }
-  for (const auto& n : r.notes) fmt::print("note: {}\n", n);
-  fmt::print("\nreport: {0}/report.html, {0}/report.md, {0}/report.json\n", r.report_dir);
-}
 
 std::string default_work_dir() {
   std::string t = dr::translate::format_time(dr::now_ms()).substr(0, 19);  // 2026-11-22T10:15:00
@@ -124,38 +99,10 @@ int main(int argc, char** argv) {
       auto store = dr::store::StateStore::open(history_state, {.access = dr::store::Access::read_only});
       const auto entries = dr::drill::drill_history(store, limit);
       if (history_format == "json") {
-        nlohmann::json out = nlohmann::json::array();
-        for (const auto& e : entries) {
-          const auto& r = e.row;
-          auto opt = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-          out.push_back({{"id", r.id}, {"started_ms", r.started_ms}, {"finished_ms", opt(r.finished_ms)}, {"scope", r.scope},
-                         {"verdict", r.verdict}, {"rpo_ms", opt(r.rpo_ms)}, {"rpo_records", opt(r.rpo_records)},
-                         {"rto_ms", opt(r.rto_ms)}, {"lost", opt(r.lost)}, {"duplicates", opt(r.duplicated)},
-                         {"rpo_change_ms", opt(e.rpo_change_ms)}, {"rto_change_ms", opt(e.rto_change_ms)},
-                         {"by", r.os_user + "@" + r.host}, {"report_dir", r.report_dir}, {"reasons", r.reasons}});
-        }
-        fmt::print("{}\n", out.dump(2));
-        return dr::exit_ok;
+        fmt::print("{}\n", dr::drill::history_json(entries));
+      } else {
+        fmt::print("{}", dr::drill::history_table(entries, store.path()));
       }
-      if (entries.empty()) {
-        fmt::print("no drill recorded in {} yet: run dr-drill run (runbooks/drill.md)\n", store.path());
-        return dr::exit_ok;
-      }
-      auto change = [](const std::optional<int64_t>& c) {
-        return c ? fmt::format("{:+.1f} s", *c / 1000.0) : std::string("");
-      };
-      fmt::print("{:>4} {:<24} {:<7} {:<8} {:>8} {:>9} {:>9} {:>9} {:>5} {:>5}  {}\n", "ID", "STARTED", "SCOPE", "VERDICT", "RPO",
-                 "RPO-CHG", "RTO", "RTO-CHG", "LOST", "DUP", "BY / WHY");
-      for (const auto& e : entries) {
-        const auto& r = e.row;
-        std::string why = r.reasons.substr(0, r.reasons.find('\n'));
-        fmt::print("{:>4} {:<24} {:<7} {:<8} {:>8} {:>9} {:>9} {:>9} {:>5} {:>5}  {}@{}{}{}\n", r.id,
-                   dr::translate::format_time(r.started_ms), r.scope, r.verdict, r.rpo_ms ? format_duration(*r.rpo_ms) : "-",
-                   change(e.rpo_change_ms), r.rto_ms ? format_duration(*r.rto_ms) : "-", change(e.rto_change_ms),
-                   r.lost ? std::to_string(*r.lost) : "-", r.duplicated ? std::to_string(*r.duplicated) : "-", r.os_user, r.host,
-                   why.empty() ? "" : ": ", why);
-      }
-      fmt::print("{}\n", dr::drill::trend_summary(entries));
       return dr::exit_ok;
     }
     o.objectives.rpo_ms = dr::translate::parse_duration_ms(rpo, "--rpo-objective");
@@ -180,7 +127,7 @@ int main(int argc, char** argv) {
       report = dr::drill::run_canary_drill(o);
     }
     if (format == "json") fmt::print("{}\n", dr::drill::to_json(report));
-    else print_run(report);
+    else fmt::print("{}", dr::drill::to_text(report));
     return report.passed ? static_cast<int>(dr::exit_ok) : dr::drill::kExitDrillFailed;
   });
 }

@@ -112,31 +112,9 @@ int main(int argc, char** argv) {
       out["links"].push_back(std::move(jl));
     }
     const auto drills = dr::drill::drill_status(store, drill_max_age_days, dr::now_ms());
-    auto drill_json = [](const std::optional<dr::store::DrillRow>& r) -> nlohmann::json {
-      if (!r) return nullptr;
-      auto opt = [](const std::optional<int64_t>& v) { return v ? nlohmann::json(*v) : nlohmann::json(nullptr); };
-      return {{"id", r->id}, {"started_ms", r->started_ms}, {"scope", r->scope}, {"verdict", r->verdict},
-              {"rpo_ms", opt(r->rpo_ms)}, {"rto_ms", opt(r->rto_ms)}, {"lost", opt(r->lost)}, {"report_dir", r->report_dir}};
-    };
-    out["drills"] = {{"last", drill_json(drills.last)}, {"last_passed", drill_json(drills.last_passed)},
-                     {"overdue", drills.overdue}, {"max_age_days", drill_max_age_days}, {"warning", drills.warning}};
-    if (drills.last) {
-      const auto last = dr::drill::drill_history(store, 1).front().row;  // verdict "killed" for a dead run
-      text += fmt::format("\nlast drill      #{} {} ({} scope): {}{}, RPO {}, RTO {}, by {}@{}\n", last.id,
-                          dr::translate::format_time(last.started_ms), last.scope, last.verdict,
-                          last.reasons.empty() ? "" : " (" + last.reasons.substr(0, last.reasons.find('\n')) + ")",
-                          dr::drill::format_duration(last.rpo_ms.value_or(-1)), dr::drill::format_duration(last.rto_ms.value_or(-1)),
-                          last.os_user, last.host);
-      if (drills.last_passed && drills.last_passed->id != last.id) {
-        text += fmt::format("last passing    #{} {}\n", drills.last_passed->id, dr::translate::format_time(drills.last_passed->started_ms));
-      }
-    } else {
-      text += "\nlast drill      none recorded\n";
-    }
-    if (drills.overdue) {
-      text += fmt::format("WARNING         {}\n", drills.warning);
-      dr::log::warn("{}", drills.warning);
-    }
+    out["drills"] = nlohmann::json::parse(dr::drill::drill_status_json(drills, drill_max_age_days));
+    text += "\n" + dr::drill::drill_status_text(store, drills);
+    if (drills.overdue) dr::log::warn("{}", drills.warning);
     if (format == "json") fmt::print("{}\n", out.dump(2));
     else fmt::print("{}", text);
     return dr::exit_ok;

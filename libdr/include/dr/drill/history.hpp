@@ -33,4 +33,14 @@ struct DrillStatus {
 };
 DrillStatus drill_status(store::StateStore& store, int64_t max_age_days, int64_t now_ms);
 
+// What `dr-drill history` prints: a JSON array, or a table with the trend line under it ("no drill
+// recorded in PATH yet" when empty).
+std::string history_json(const std::vector<HistoryEntry>& entries);
+std::string history_table(const std::vector<HistoryEntry>& entries, const std::string& state_path);
+
+// dr-status's drill part: a JSON object ({"last", "last_passed", "overdue", "max_age_days",
+// "warning"}), and its lines for people ("last drill #3 ...", "WARNING ..." when overdue).
+std::string drill_status_json(const DrillStatus& status, int64_t max_age_days);
+std::string drill_status_text(store::StateStore& store, const DrillStatus& status);
+
 }  // namespace dr::drill

@@ -137,6 +137,10 @@ struct DrillReport {
 std::string to_json(const DrillReport& report);
 DrillReport report_from_json(const std::string& json);
 
+// What `dr-drill run` prints: the verdict and the reasons first, the measures, the steps, the
+// production links' lag and where the report files are.
+std::string to_text(const DrillReport& report);
+
 // Markdown: header (when, who, clusters and ids, versions, objectives, verdict), the RTO steps,
 // per-partition results, lost records, production mirror lag. No charts.
 std::string to_markdown(const DrillReport& report);
