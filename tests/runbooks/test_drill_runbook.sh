@@ -6,22 +6,9 @@
 # same before and after, the production link is still active at the same epoch, its mirror still
 # runs, the report shows its lag, and the canary topic is gone from both clusters.
 # Usage: test_drill_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
-set -euo pipefail
-ROOT=$1
-BIN=$2
-CLUSTERS=$KAFKA_DR_CLUSTERS_DIR
-source "$CLUSTERS/clusters.env"
-WORK=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 MIRROR_PID=
-cleanup() {
-  [[ -n $MIRROR_PID ]] && kill -9 "$MIRROR_PID" 2>/dev/null || true
-  rm -rf "$WORK"
-}
-trap cleanup EXIT
-kafka() { "$ROOT/scripts/kafka-clusters" run-class "$@"; }
-export PATH="$BIN:$PATH"
-unset DR_DRILL_FAULT
-fail() { echo "FAIL: $*"; exit 1; }
+test_cleanup() { [[ -z $MIRROR_PID ]] || kill -9 "$MIRROR_PID" 2>/dev/null; }
 
 topic="runbook-drill-prod-$$-$(date +%s)"
 group="$topic-app"

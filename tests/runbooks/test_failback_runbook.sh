@@ -7,26 +7,13 @@
 # across the three clusters' reads nothing is lost and nothing is read twice, and the diverged
 # records are in the save directory and replayed into the chosen topic.
 # Usage: test_failback_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
-set -euo pipefail
-ROOT=$1
-BIN=$2
-CLUSTERS=$KAFKA_DR_CLUSTERS_DIR
-source "$CLUSTERS/clusters.env"
-WORK=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 MIRROR_PID=
-cleanup() {
+test_cleanup() {
   [[ -n $MIRROR_PID ]] && kill -9 "$MIRROR_PID" 2>/dev/null || true
   [[ -f $WORK/mirror-back.pid ]] && kill -9 "$(cat "$WORK/mirror-back.pid")" 2>/dev/null || true
   "$ROOT/scripts/kafka-clusters" start --dir "$CLUSTERS" primary >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-kafka() { "$ROOT/scripts/kafka-clusters" run-class "$@"; }
-export PATH="$BIN:$PATH"
-property_flag=--consumer-property
-console_help=$(kafka org.apache.kafka.tools.consumer.ConsoleConsumer --help 2>&1 || true)
-[[ $console_help == *--command-property* ]] && property_flag=--command-property
-fail() { echo "FAIL: $*"; exit 1; }
 
 topic="runbook-failback-$$-$(date +%s)"
 group="$topic-app"

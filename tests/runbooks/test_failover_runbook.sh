@@ -6,31 +6,14 @@
 # runbook's "finishing a partial failover" procedure moves it once that consumer is gone. The
 # primary is restarted at the end (the clusters are shared with the other tests).
 # Usage: test_failover_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
-set -euo pipefail
-ROOT=$1
-BIN=$2
-CLUSTERS=$KAFKA_DR_CLUSTERS_DIR
-source "$CLUSTERS/clusters.env"
-WORK=$(mktemp -d)
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 MIRROR_PID=
 EARLY_PID=
-cleanup() {
+test_cleanup() {
   [[ -n $MIRROR_PID ]] && kill -9 "$MIRROR_PID" 2>/dev/null || true
   [[ -n $EARLY_PID ]] && kill -9 "$EARLY_PID" 2>/dev/null || true
   "$ROOT/scripts/kafka-clusters" start --dir "$CLUSTERS" primary >/dev/null 2>&1 || true
-  rm -rf "$WORK"
 }
-trap cleanup EXIT
-kafka() { "$ROOT/scripts/kafka-clusters" run-class "$@"; }
-export PATH="$BIN:$PATH"
-
-# Kafka 4.2 renamed the console consumer's --consumer-property to --command-property and prints
-# the deprecation notice for the old name on stdout, among the records: use the name this version has.
-property_flag=--consumer-property
-console_help=$(kafka org.apache.kafka.tools.consumer.ConsoleConsumer --help 2>&1 || true)
-if [[ $console_help == *--command-property* ]]; then
-  property_flag=--command-property
-fi
 
 topic="runbook-failover-$$-$(date +%s)"
 group="$topic-app"

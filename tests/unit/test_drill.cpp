@@ -6,6 +6,8 @@
 #include <random>
 #include <set>
 
+#include <fmt/format.h>
+
 #include "dr/drill/analysis.hpp"
 #include "dr/drill/history.hpp"
 #include "dr/store/drills.hpp"
@@ -182,6 +184,25 @@ TEST_CASE("drill history: rows from start to finish, killed drills, the trend an
   CHECK_FALSE(h[4].rto_change_ms.has_value());
   CHECK(trend_summary(h) == "trend: RTO 9.0 s (median of the 2 before: 5.0 s): worse; RPO 100 ms (median of the 2 before: 100 ms): steady");
   CHECK(drill_history(store, 2).size() == 2);
+
+  // As dr-drill history and dr-status print it.
+  const auto table = history_table(h, "state.db");
+  CHECK(table.find("VERDICT") != std::string::npos);
+  CHECK(table.find(" killed ") != std::string::npos);
+  CHECK(table.find("+4.0 s") != std::string::npos);  // the failed drill's RTO change
+  CHECK(table.find(": RTO 9.0 s exceeds the objective 5.0 s\n") != std::string::npos);
+  CHECK(table.find("trend: RTO 9.0 s") != std::string::npos);
+  CHECK(history_table({}, "state.db").find("no drill recorded in state.db yet") == 0);
+  const auto json = history_json(h);
+  CHECK(json.find("\"verdict\": \"killed\"") != std::string::npos);
+  CHECK(json.find("\"rto_change_ms\": 4000") != std::string::npos);
+  const auto text = drill_status_text(store, status);
+  CHECK(text.find(fmt::format("last drill      #{} ", running)) == 0);
+  CHECK(text.find("last passing    #") != std::string::npos);
+  CHECK(text.find("WARNING         ") != std::string::npos);
+  const auto status_json = drill_status_json(status, 92);
+  CHECK(status_json.find("\"overdue\": true") != std::string::npos);
+  CHECK(status_json.find("\"max_age_days\": 92") != std::string::npos);
 }
 
 TEST_CASE("drill analysis: durations read as a person would say them") {
