@@ -1,6 +1,7 @@
 // dr-mirror: MirrorMaker-compatible mirror daemon with an exact offset mapping.
 #include "dr/mirror/mirror.hpp"
 #include "dr/store/state_store.hpp"
+#include "dr/stop.hpp"
 #include "tool_main.hpp"
 
 int main(int argc, char** argv) {
@@ -85,7 +86,7 @@ int main(int argc, char** argv) {
     o.include = include.empty() ? whitelist : include;
     if (o.include.empty()) dr::throw_bad_input("which topics? e.g. --include 'orders.*' (or --whitelist)", {.flag = "--include"});
     o.abort_on_send_failure = abort_on_failure == "true";
-    dr::mirror::install_stop_signal_handlers();
+    dr::install_stop_signal_handlers();
     auto summary = dr::mirror::run_mirror(o);
     dr::log::info("dr-mirror {}: {} records mirrored, {} skipped, {} filtered",
                   summary.ending == dr::mirror::MirrorSummary::Ending::caught_up ? "caught up" : "stopped",

@@ -4,6 +4,7 @@
 #include "dr/resync/resync.hpp"
 #include "dr/store/state_store.hpp"
 #include "dr/translate/time_input.hpp"
+#include "dr/stop.hpp"
 #include "tool_main.hpp"
 
 namespace {
@@ -106,7 +107,7 @@ int main(int argc, char** argv) {
       return dr::exit_ok;
     }
     o.quiet_period_ms = dr::translate::parse_duration_ms(quiet, "--quiet-period");
-    if (o.mirror) dr::mirror::install_stop_signal_handlers();
+    if (o.mirror) dr::install_stop_signal_handlers();
     o.command_line.assign(argv, argv + argc);
     auto report = dr::resync::run_resync(o);
     for (const auto& w : report.warnings) dr::log::warn("{}", w);

@@ -1,7 +1,9 @@
 // Child processes: run a program and capture its output (gnuplot for report charts), or start one
 // that runs beside us and may be killed abruptly (the drill's dr-mirror, killed with SIGKILL at the
 // disaster moment). Every wait is bounded; a Child still running when its owner is destroyed is
-// killed (SIGKILL) and reaped, so nothing outlives a failed drill.
+// killed (SIGKILL) and reaped, so nothing outlives a failed drill; and every child is started with
+// PR_SET_PDEATHSIG: the kernel kills it (SIGKILL) when we die, even of a SIGKILL. Start children
+// from a thread that lives as long as they should (the kernel acts when the starting thread ends).
 #pragma once
 
 #include <sys/types.h>

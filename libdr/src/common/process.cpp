@@ -3,11 +3,12 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
-#include <spawn.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <thread>
@@ -50,36 +51,59 @@ struct Fd {
   }
 };
 
-// posix_spawn file actions and attributes, released on every path.
-struct SpawnSetup {
-  posix_spawn_file_actions_t actions;
-  posix_spawnattr_t attr;
-  SpawnSetup() {
-    posix_spawn_file_actions_init(&actions);
-    posix_spawnattr_init(&attr);
-    // The child starts with default signal handling (our tools ignore SIGPIPE or catch SIGTERM).
-    sigset_t all;
-    sigfillset(&all);
-    posix_spawnattr_setsigdefault(&attr, &all);
-    sigset_t none;
-    sigemptyset(&none);
-    posix_spawnattr_setsigmask(&attr, &none);
-    posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF | POSIX_SPAWN_SETSIGMASK);
-  }
-  ~SpawnSetup() {
-    posix_spawn_file_actions_destroy(&actions);
-    posix_spawnattr_destroy(&attr);
-  }
+// Where a child's stdin, stdout and stderr come from (descriptors of the parent).
+struct Redirects {
+  int in = -1, out = -1, err = -1;
 };
 
-pid_t spawn(const std::vector<std::string>& argv, SpawnSetup& setup) {
+// argv[0] as a path: itself when it holds a '/', else the first executable of that name in PATH.
+std::string resolve_program(const std::string& program) {
+  if (program.find('/') != std::string::npos) {
+    if (::access(program.c_str(), X_OK) != 0) {
+      throw Error(ErrorKind::io, fmt::format("cannot start {}: {}", program, std::strerror(errno)));
+    }
+    return program;
+  }
+  const char* path = std::getenv("PATH");
+  std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+  for (size_t start = 0; start <= dirs.size();) {
+    size_t end = dirs.find(':', start);
+    if (end == std::string::npos) end = dirs.size();
+    const std::string dir = end > start ? dirs.substr(start, end - start) : ".";
+    const std::string candidate = dir + "/" + program;
+    if (::access(candidate.c_str(), X_OK) == 0 && !std::filesystem::is_directory(candidate)) return candidate;
+    start = end + 1;
+  }
+  throw Error(ErrorKind::io, fmt::format("cannot start {}: not found in PATH", program));
+}
+
+// fork + execve rather than posix_spawn, for one thing posix_spawn cannot do: the child asks the
+// kernel to SIGKILL it when we die (PR_SET_PDEATHSIG), so a dr-mirror started by a drill does not
+// outlive a dr-drill killed with SIGKILL. (The kernel sends it when the *thread* that forked ends:
+// callers start children from a thread that lives as long as they do.) Between fork and execve the
+// child calls only async-signal-safe functions.
+pid_t spawn(const std::vector<std::string>& argv, const Redirects& io) {
   if (argv.empty()) throw Error(ErrorKind::internal, "spawn: no program");
+  const std::string program = resolve_program(argv[0]);
   auto args = c_argv(argv);
-  pid_t pid = -1;
-  const int rc = argv[0].find('/') == std::string::npos
-                     ? posix_spawnp(&pid, argv[0].c_str(), &setup.actions, &setup.attr, args.data(), environ)
-                     : posix_spawn(&pid, argv[0].c_str(), &setup.actions, &setup.attr, args.data(), environ);
-  if (rc != 0) throw Error(ErrorKind::io, fmt::format("cannot start {}: {}", argv[0], std::strerror(rc)));
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) throw Error(ErrorKind::io, fmt::format("cannot start {}: fork: {}", argv[0], std::strerror(errno)));
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the parent died before prctl took effect
+    if (::dup2(io.in, 0) < 0 || ::dup2(io.out, 1) < 0 || ::dup2(io.err, 2) < 0) ::_exit(127);
+    // Default signal handling and an empty mask (our tools ignore SIGPIPE or catch SIGTERM).
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    for (int sig = 1; sig < NSIG; ++sig) ::sigaction(sig, &dfl, nullptr);  // fails harmlessly for SIGKILL, SIGSTOP
+    sigset_t none;
+    sigemptyset(&none);
+    ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    ::execve(program.c_str(), args.data(), environ);
+    ::_exit(127);
+  }
   return pid;
 }
 
@@ -97,12 +121,8 @@ Captured run_and_capture(const std::vector<std::string>& argv, const std::string
   Fd out_r(out_pipe[0]), out_w(out_pipe[1]);
   if (pipe2(err_pipe, O_CLOEXEC) != 0) throw Error(ErrorKind::io, "pipe: " + std::string(std::strerror(errno)));
   Fd err_r(err_pipe[0]), err_w(err_pipe[1]);
-  SpawnSetup setup;
-  posix_spawn_file_actions_adddup2(&setup.actions, in_r.fd, 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, out_w.fd, 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, err_w.fd, 2);
-  // posix_spawnp reports a missing program as ENOENT here (glibc), or as exit 127 from the child.
-  const pid_t pid = spawn(argv, setup);
+  // A missing program is an error here; one that cannot be executed exits 127 in the child.
+  const pid_t pid = spawn(argv, {in_r.fd, out_w.fd, err_w.fd});
   in_r.reset();
   out_w.reset();
   err_w.reset();
@@ -158,11 +178,7 @@ Child::Child(const std::vector<std::string>& argv, const std::string& log_path) 
   Fd log(::open(log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600));
   if (log.fd < 0) throw Error(ErrorKind::io, fmt::format("cannot open the log: {}", std::strerror(errno)), {.file = log_path});
   Fd null_in(::open("/dev/null", O_RDONLY | O_CLOEXEC));
-  SpawnSetup setup;
-  posix_spawn_file_actions_adddup2(&setup.actions, null_in.fd, 0);
-  posix_spawn_file_actions_adddup2(&setup.actions, log.fd, 1);
-  posix_spawn_file_actions_adddup2(&setup.actions, log.fd, 2);
-  pid_ = spawn(argv, setup);
+  pid_ = spawn(argv, {null_in.fd, log.fd, log.fd});
 }
 
 Child::~Child() {

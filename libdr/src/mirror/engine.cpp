@@ -11,6 +11,7 @@
 #include "dr/clock.hpp"
 #include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
+#include "dr/stop.hpp"
 #include "mirror/engine.hpp"
 #include "mirror/fenced_link.hpp"
 
@@ -22,10 +23,6 @@ namespace {
 
 constexpr auto kLivenessEvery = 5s;
 constexpr auto kProgressEvery = 10s;
-
-std::atomic<bool> g_stop_requested{false};
-
-extern "C" void on_stop_signal(int) { g_stop_requested.store(true); }
 
 void on_delivery(rd_kafka_t*, const rd_kafka_message_t* m, void*) {
   auto* slot = static_cast<InFlight*>(m->_private);
@@ -174,7 +171,7 @@ void Engine::refuse_if_fenced() {
 }
 
 std::optional<std::string> Engine::wait_for_cluster_id(kafka::Admin& admin) {
-  admin.interrupt_when(&g_stop_requested);  // SIGTERM/SIGINT end the wait at once
+  admin.interrupt_when(&stop_requested());  // SIGTERM/SIGINT end the wait at once
   std::optional<Clock::time_point> down_since;  // the start of the first attempt that got no answer
   for (;;) {
     const auto attempt = Clock::now();
@@ -184,7 +181,7 @@ std::optional<std::string> Engine::wait_for_cluster_id(kafka::Admin& admin) {
       return id;
     } catch (const Error& e) {
       if (e.kind() == ErrorKind::access) throw;  // refused credentials are not an outage: waiting does not help
-      if (g_stop_requested) return std::nullopt;
+      if (stop_requested()) return std::nullopt;
       if (!down_since) down_since = attempt;
       const auto down_ms = std::chrono::duration_cast<milliseconds>(Clock::now() - *down_since).count();
       if (down_ms >= opt.unreachable_timeout_ms) {
@@ -195,7 +192,7 @@ std::optional<std::string> Engine::wait_for_cluster_id(kafka::Admin& admin) {
       }
       dr::log::warn("{} does not answer ({}); unreachable for {} s, giving up after {} s", admin.label(), e.message(),
                     down_ms / 1000, opt.unreachable_timeout_ms / 1000);
-      for (int i = 0; i < 10 && !g_stop_requested; ++i) std::this_thread::sleep_for(100ms);
+      for (int i = 0; i < 10 && !stop_requested(); ++i) std::this_thread::sleep_for(100ms);
     }
   }
 }
@@ -386,7 +383,7 @@ MirrorSummary Engine::run() {
   try {
     while (!stop) {
       std::this_thread::sleep_for(100ms);
-      if (g_stop_requested) {
+      if (stop_requested()) {
         dr::log::info("stop requested: finishing in-flight records, persisting the mapping, committing offsets");
         break;
       }
@@ -456,11 +453,6 @@ MirrorSummary Engine::run() {
 
 }  // namespace detail
 
-namespace {
-using detail::g_stop_requested;
-using detail::on_stop_signal;
-}  // namespace
-
 void validate_options(const MirrorOptions& o) {
   if (o.consumer_config.empty()) throw_bad_input("required", {.flag = "--consumer.config"});
   if (o.producer_config.empty()) throw_bad_input("required", {.flag = "--producer.config"});
@@ -506,16 +498,6 @@ MirrorSummary run_mirror(const MirrorOptions& options) {
   validate_options(options);
   detail::Engine engine(options);
   return engine.run();
-}
-
-void request_stop() noexcept { g_stop_requested.store(true); }
-
-void install_stop_signal_handlers() {
-  struct sigaction sa {};
-  sa.sa_handler = on_stop_signal;
-  sigemptyset(&sa.sa_mask);
-  sigaction(SIGINT, &sa, nullptr);
-  sigaction(SIGTERM, &sa, nullptr);
 }
 
 }  // namespace dr::mirror

@@ -76,15 +76,11 @@ bool valid_group_instance_id(const std::string& id);
 // the flag.
 void validate_options(const MirrorOptions& options);
 
-// Runs the mirror until request_stop(), --until-caught-up is reached, or a fatal error. Throws
+// Runs the mirror until dr::request_stop() (or SIGINT/SIGTERM once dr::install_stop_signal_handlers()
+// ran: dr/stop.hpp), --until-caught-up is reached, or a fatal error. Throws
 // dr::Error: bad_input (config), refused (same-cluster loop, fenced link, wrong cluster,
 // refused topics with --until-caught-up), kafka (unreachable past the deadline, delivery failure
 // with abort.on.send.failure=true), io (state file).
 MirrorSummary run_mirror(const MirrorOptions& options);
-
-// Asks a running mirror to stop cleanly. Async-signal-safe.
-void request_stop() noexcept;
-// Installs SIGINT and SIGTERM handlers that call request_stop().
-void install_stop_signal_handlers();
 
 }  // namespace dr::mirror
