@@ -10,6 +10,7 @@
 #include "dr/kafka/command_line.hpp"
 #include "dr/store/state_store.hpp"
 #include "dr/translate/time_input.hpp"
+#include "dr/stop.hpp"
 #include "tool_main.hpp"
 
 #ifndef DR_DEFAULT_CLUSTERS_SCRIPT
@@ -37,7 +38,8 @@ int main(int argc, char** argv) {
       "group and a dr-mirror of its own (own state file, in the work directory). At the disaster moment it kills that "
       "mirror with SIGKILL while the producer still writes, runs dr-failover --at the disaster for the canary group, and "
       "the canary consumer resumes on the standby. Your topics, groups and mirrors are only read. Afterwards the canary "
-      "topic and groups are deleted (unless --keep).\n\n"
+      "topic and groups are deleted (unless --keep). SIGINT or SIGTERM stops a drill early: it still cleans up and is "
+      "recorded as failed (a second signal ends dr-drill at once; its canary dr-mirror dies with it).\n\n"
       "Examples:\n"
       "  dr-drill run --local                      # two throwaway clusters on this machine: the rehearsal\n"
       "  dr-drill run --primary-config primary.properties --standby-config standby.properties \\\n"
@@ -105,6 +107,8 @@ int main(int argc, char** argv) {
       }
       return dr::exit_ok;
     }
+    // SIGINT/SIGTERM stop the drill at its next wait: it cleans up and is recorded as failed.
+    dr::install_stop_signal_handlers();
     o.objectives.rpo_ms = dr::translate::parse_duration_ms(rpo, "--rpo-objective");
     o.objectives.rto_ms = dr::translate::parse_duration_ms(rto, "--rto-objective");
     o.warmup_ms = dr::translate::parse_duration_ms(warmup, "--warmup", 3600 * 1000);

@@ -5,8 +5,10 @@
 #include <doctest/doctest.h>
 #include <stdlib.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
+#include <thread>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -47,11 +49,8 @@ class DrillFixture {
   DrillRun run(const std::string& fault, std::vector<std::string> extra = {}, const std::string& name = "drill",
                const std::string& standby = "standby") {
     DrillRun out;
-    out.work_dir = dir_ + "/" + name;
-    std::vector<std::string> args = {"run", "--primary-config", properties("primary"), "--standby-config",
-                                     properties(standby), "--state", state(), "--work-dir", out.work_dir,
-                                     "--canary-topic", canary_, "--canary-group", canary_ + "-group", "--warmup", "4s",
-                                     "--timeout-ms", "20000", "--format", "json"};
+    out.work_dir = work_dir(name);
+    auto args = arguments(name, standby);
     args.insert(args.end(), extra.begin(), extra.end());
     if (fault.empty()) {
       unsetenv("DR_DRILL_FAULT");
@@ -60,9 +59,20 @@ class DrillFixture {
     }
     out.result = dr::test::run_tool("dr-drill", args, 240s);
     unsetenv("DR_DRILL_FAULT");
-    const auto path = out.work_dir + "/report.json";
-    if (std::filesystem::exists(path)) out.report = json::parse(dr::test::read_file(path));
+    out.report = report(name);
     return out;
+  }
+
+  std::string work_dir(const std::string& name) const { return dir_ + "/" + name; }
+  std::vector<std::string> arguments(const std::string& name, const std::string& standby = "standby") const {
+    return {"run", "--primary-config", properties("primary"), "--standby-config", properties(standby), "--state", state(),
+            "--work-dir", work_dir(name), "--canary-topic", canary_, "--canary-group", canary_ + "-group", "--warmup", "4s",
+            "--timeout-ms", "20000", "--format", "json"};
+  }
+  // The drill's report.json (null when none was written).
+  json report(const std::string& name) const {
+    const auto path = work_dir(name) + "/report.json";
+    return std::filesystem::exists(path) ? json::parse(dr::test::read_file(path)) : json();
   }
 
  private:
@@ -165,4 +175,39 @@ TEST_CASE("drill refusals: the same cluster twice, and a canary topic the drill 
     CHECK_FALSE(topic_exists("standby", f.canary()));
     admin.delete_topic(f.canary(), 20s);
   }
+}
+
+TEST_CASE("drill interrupted: SIGTERM during the warm-up stops the drill, which cleans up and is recorded as failed") {
+  DrillFixture f;
+  auto args = f.arguments("interrupted");
+  *(std::find(args.begin(), args.end(), "--warmup") + 1) = "60s";  // SIGTERM arrives well inside it
+  dr::test::Background drill("dr-drill", args, f.work_dir("interrupted") + ".log");
+  const auto deadline = std::chrono::steady_clock::now() + 60s;
+  while (!topic_exists("primary", f.canary()) && drill.running() && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(200ms);
+  }
+  REQUIRE(topic_exists("primary", f.canary()));
+  std::this_thread::sleep_for(3s);  // the canary mirror is up and copying
+  drill.terminate();
+  const int code = drill.wait(90s);
+  INFO(dr::test::read_file(f.work_dir("interrupted") + ".log"));
+  CHECK(code == 4);
+  const json report = f.report("interrupted");
+  REQUIRE(report.is_object());
+  CHECK(report.at("verdict") == "failed");
+  CHECK(reasons(report).find("interrupted by SIGTERM") != std::string::npos);
+  CHECK(report.at("disaster_ms").get<int64_t>() == 0);  // it stopped before the disaster
+  // The canary dr-mirror it started is gone, and so is the canary topic.
+  std::string mirror_pid;
+  for (const auto& s : report.at("steps")) {
+    const auto detail = s.at("detail").get<std::string>();
+    if (const auto at = detail.find("dr-mirror pid "); at != std::string::npos) {
+      mirror_pid = detail.substr(at + 14, detail.find(' ', at + 14) - at - 14);
+    }
+  }
+  REQUIRE_FALSE(mirror_pid.empty());
+  CHECK_FALSE(std::filesystem::exists("/proc/" + mirror_pid));
+  check_cleaned_up(f);
+  const auto history = dr::test::run_tool("dr-drill", {"history", "--state", f.state(), "--format", "json"});
+  CHECK(history.out.find("\"verdict\": \"failed\"") != std::string::npos);
 }

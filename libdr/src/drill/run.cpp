@@ -19,6 +19,7 @@
 #include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
 #include "dr/process.hpp"
+#include "dr/stop.hpp"
 #include "dr/store/checkpoints.hpp"
 #include "dr/store/drills.hpp"
 #include "dr/store/links.hpp"
@@ -41,6 +42,10 @@ std::string anchored(const std::string& name) {
   static const std::regex special(R"([.^$|()\[\]{}*+?\\])");
   return "^" + std::regex_replace(name, special, R"(\$&)") + "$";
 }
+
+// Why a step stops early on SIGINT/SIGTERM (dr-drill installs the handlers): the drill then cleans up
+// what it created and is recorded as failed.
+std::string interrupted() { return fmt::format("interrupted by {}: the drill stopped early", stop_reason()); }
 
 // Records each step as it happens; a failed step is kept with its reason.
 class StepLog {
@@ -145,6 +150,10 @@ bool wait_for_checkpoint(const std::string& state, const DrillOptions& o, proces
                          std::string& why) {
   const auto deadline = std::chrono::steady_clock::now() + limit;
   while (std::chrono::steady_clock::now() < deadline) {
+    if (stop_requested()) {
+      why = interrupted();
+      return false;
+    }
     if (mirror.exited()) {
       why = fmt::format("the canary dr-mirror exited with code {}", mirror.exit_code().value_or(-1));
       return false;
@@ -161,7 +170,7 @@ bool wait_for_checkpoint(const std::string& state, const DrillOptions& o, proces
     } catch (const Error&) {
       // not created or migrated yet
     }
-    std::this_thread::sleep_for(250ms);
+    sleep_until_or_stop(std::chrono::steady_clock::now() + 250ms);
   }
   why = fmt::format("no checkpoint of group {} on all {} partitions within {} s", o.canary_group, o.partitions,
                     limit.count() / 1000);
@@ -257,6 +266,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
 
   [&] {
     steps.begin("setup", "canary topic, producer, consumer group and dr-mirror started");
+    if (stop_requested()) return steps.fail(interrupted());
     try {
       kafka::Admin admin(primary.admin, "primary");
       admin.create_topic(o.canary_topic, o.partitions, -1, {{"retention.ms", "86400000"}}, timeout);
@@ -277,7 +287,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
     }
     const auto warm_until = std::chrono::steady_clock::now() +
                             milliseconds(std::max<int64_t>(0, o.warmup_ms - (now_ms() - report.steps.back().started_ms)));
-    std::this_thread::sleep_until(warm_until);
+    if (!sleep_until_or_stop(warm_until)) return steps.fail(interrupted());
     if (!producer.error().empty() || !on_primary.error().empty() || mirror->exited()) {
       return steps.fail(fmt::format("during the warm-up: {}{}{}", producer.error(), on_primary.error(),
                                     mirror->exited() ? "the canary dr-mirror exited:\n" + log_tail(mirror_log, 10) : ""));
@@ -286,11 +296,13 @@ DrillReport run_canary_drill(const DrillOptions& o) {
     // not be lost by the failover. The canary consumer stops reading (without a final commit)
     // kConsumerBehindMs before the disaster; the producer and the mirror go on.
     on_primary.stop();
-    std::this_thread::sleep_for(milliseconds(kConsumerBehindMs));
+    if (!sleep_until_or_stop(std::chrono::steady_clock::now() + milliseconds(kConsumerBehindMs))) return steps.fail(interrupted());
     if (o.fault == "mirror-lag") {
       // Test hook: the mirror stalls (SIGSTOP) for longer than the RPO objective before the disaster.
       mirror->signal(SIGSTOP);
-      std::this_thread::sleep_for(milliseconds(o.objectives.rpo_ms + 2000));
+      if (!sleep_until_or_stop(std::chrono::steady_clock::now() + milliseconds(o.objectives.rpo_ms + 2000))) {
+        return steps.fail(interrupted());
+      }
     }
     steps.end(fmt::format("{} records produced, {} read on the primary", producer.acknowledged(), on_primary.count()));
 
@@ -309,6 +321,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
     fo.timeout_ms = o.timeout_ms;
     fo.command_line = {"dr-drill", "run", "(failover of the canary group, drill #" + drill_id + ")"};
     steps.begin("plan", "failover plan ready (dr-failover --at the disaster, dry run)");
+    if (stop_requested()) return steps.fail(interrupted());
     failover::FailoverReport plan;
     try {
       plan = failover::run_failover(fo);
@@ -319,6 +332,7 @@ DrillReport run_canary_drill(const DrillOptions& o) {
     steps.end(plan.summary);
 
     steps.begin("commit", "offsets committed on the standby (dr-failover --execute)");
+    if (stop_requested()) return steps.fail(interrupted());
     std::unique_ptr<kafka::Consumer> squatter;
     if (o.fault == "standby-busy") squatter = occupy_group(standby, o);
     fo.execute = true;
@@ -366,20 +380,26 @@ DrillReport run_canary_drill(const DrillOptions& o) {
       return steps.fail(e.what());
     }
     const auto deadline = std::chrono::steady_clock::now() + timeout;
-    while (!on_standby.first_read_ms() && !on_standby.finished() && std::chrono::steady_clock::now() < deadline) {
+    while (!on_standby.first_read_ms() && !on_standby.finished() && std::chrono::steady_clock::now() < deadline &&
+           !stop_requested()) {
       std::this_thread::sleep_for(10ms);
     }
     if (auto first = on_standby.first_read_ms()) {
       report.rto_first_record_ms = report.rto_ms = *first - report.disaster_ms;
       steps.end();
+    } else if (stop_requested()) {
+      return steps.fail(interrupted());
     } else {
       return steps.fail(on_standby.error().empty() ? fmt::format("nothing read within {} ms", o.timeout_ms) : on_standby.error());
     }
 
     steps.begin("caught_up", "the canary group read everything that reached the standby");
-    while (!on_standby.finished() && std::chrono::steady_clock::now() < deadline + timeout) std::this_thread::sleep_for(20ms);
+    while (!on_standby.finished() && std::chrono::steady_clock::now() < deadline + timeout && !stop_requested()) {
+      std::this_thread::sleep_for(20ms);
+    }
     if (!on_standby.finished()) {
       on_standby.stop();
+      if (stop_requested()) return steps.fail(interrupted());
       return steps.fail(fmt::format("the standby's end offsets were not reached within {} ms", 2 * o.timeout_ms));
     }
     if (!on_standby.error().empty()) return steps.fail(on_standby.error());
