@@ -40,10 +40,18 @@ int main(int argc, char** argv) {
       "the canary consumer resumes on the standby. Your topics, groups and mirrors are only read. Afterwards the canary "
       "topic and groups are deleted (unless --keep). SIGINT or SIGTERM stops a drill early: it still cleans up and is "
       "recorded as failed (a second signal ends dr-drill at once; its canary dr-mirror dies with it).\n\n"
+      "The game day (--scope groups, for a maintenance window) fails real groups over the production link of the state "
+      "file and measures it: --mode planned is dr-failover --planned (stop the producers and the groups' consumers "
+      "first: nothing lost, nothing read twice); --mode unplanned kills the link's dr-mirror on this host with SIGKILL "
+      "and runs dr-failover --at that moment. Without --execute it only shows the plan; with it, type the standby's "
+      "cluster id back with --confirm. Afterwards the link is failed over: fail back with dr-resync "
+      "(runbooks/game-day.md).\n\n"
       "Examples:\n"
       "  dr-drill run --local                      # two throwaway clusters on this machine: the rehearsal\n"
       "  dr-drill run --primary-config primary.properties --standby-config standby.properties \\\n"
       "               --state /var/lib/kafka-dr/dr-state.db --rpo-objective 30s --rto-objective 5m\n"
+      "  dr-drill run --scope groups --groups '^orders-' --mode planned --primary-config primary.properties \\\n"
+      "               --standby-config standby.properties --state /var/lib/kafka-dr/dr-state.db   # the plan\n"
       "  dr-drill history --state /var/lib/kafka-dr/dr-state.db\n",
       "dr-drill"};
   app.require_subcommand(1);
@@ -55,6 +63,19 @@ int main(int argc, char** argv) {
   std::string clusters_script = DR_DEFAULT_CLUSTERS_SCRIPT;
   bool local = false;
   CLI::App* run = app.add_subcommand("run", "Run a drill now");
+  std::string quiet = "10s";
+  run->add_option("--scope", o.scope, "canary: the drill's own topic, group and mirror (safe on production); groups: a "
+                                      "game day with real groups (needs --groups, --execute, --confirm)")
+      ->check(CLI::IsMember({"canary", "groups"}))->default_val("canary");
+  run->add_option("--groups", o.groups, "Game day: regex of the groups to fail over");
+  run->add_option("--mode", o.mode, "Game day: planned (a switchover: dr-failover --planned) or unplanned (the link's "
+                                    "dr-mirror killed, then dr-failover --at that moment)")
+      ->check(CLI::IsMember({"planned", "unplanned"}))->default_val("planned");
+  run->add_option("--link", o.link, "Game day: the link to fail over (default: the one from the primary to the standby)");
+  run->add_flag("--execute", o.execute, "Game day: really fail the groups over (without it: the plan only)");
+  run->add_option("--confirm", o.confirm, "Game day: the standby's cluster id, typed back (required with --execute)");
+  run->add_option("--quiet-period", quiet, "Game day, planned: the primary's end offsets must stay still this long")
+      ->default_val("10s");
   run->add_flag("--local", local, "Start two Kafka clusters on this machine (scripts/kafka-clusters) and drill against them");
   run->add_option("--primary-config", o.primary_config, "Client .properties of the primary");
   run->add_option("--standby-config", o.standby_config, "Client .properties of the standby");
@@ -88,9 +109,10 @@ int main(int argc, char** argv) {
   history->add_option("--limit", limit, "At most this many drills (0: all)")->default_val(20)->check(dr::tools::integer_in(0, 100000));
   history->add_option("--format", history_format, "Output: table or json")->check(CLI::IsMember({"table", "json"}))->default_val("table");
 
-  const std::string exit_codes = "Exit codes: 0 the drill passed (or history listed); 1 operational failure before the drill could start (Kafka, "
+  const std::string exit_codes = "Exit codes: 0 the drill passed (or a game day's plan shown, or history listed); 1 operational failure before the drill could start (Kafka, "
              "I/O); 2 bad input (flags, config files), nothing changed; 3 refused by a safety check (same cluster twice, a "
-             "canary topic the drill did not create, a drill already running), nothing changed; 4 the drill ran and FAILED "
+             "canary topic the drill did not create, a drill already running; a game day: a wrong --confirm, no active link, "
+             "what dr-failover refuses), nothing changed; 4 the drill ran and FAILED "
              "(an objective missed, a record lost, unexplained duplicates, a step failed): the report says why.";
   app.footer(exit_codes);
   run->footer(exit_codes);
@@ -112,11 +134,19 @@ int main(int argc, char** argv) {
     o.objectives.rpo_ms = dr::translate::parse_duration_ms(rpo, "--rpo-objective");
     o.objectives.rto_ms = dr::translate::parse_duration_ms(rto, "--rto-objective");
     o.warmup_ms = dr::translate::parse_duration_ms(warmup, "--warmup", 3600 * 1000);
+    o.quiet_period_ms = dr::translate::parse_duration_ms(quiet, "--quiet-period", 3600 * 1000);
     if (o.work_dir.empty()) o.work_dir = default_work_dir();
     o.command_line.assign(argv, argv + argc);
     if (const char* fault = std::getenv("DR_DRILL_FAULT")) o.fault = fault;
     dr::drill::DrillReport report;
-    if (local) {
+    if (o.scope == "groups") {
+      if (local) throw dr::Error(dr::ErrorKind::bad_input, "--local runs the canary drill only", {.flag = "--local"});
+      if (o.state_path.empty()) o.state_path = dr::store::StateStore::default_path();
+      report = dr::drill::run_groups_drill(o);
+    } else if (!o.groups.empty() || o.execute || !o.confirm.empty()) {
+      throw dr::Error(dr::ErrorKind::bad_input, "--groups, --execute and --confirm belong to a game day: add --scope groups",
+                      {.flag = !o.groups.empty() ? "--groups" : o.execute ? "--execute" : "--confirm"});
+    } else if (local) {
       if (!o.primary_config.empty() || !o.standby_config.empty()) {
         throw dr::Error(dr::ErrorKind::bad_input, "--local starts its own clusters: give no --primary-config or --standby-config",
                         {.flag = "--local"});

@@ -20,6 +20,7 @@
 #include "dr/store/state_store.hpp"
 #include "integration/clusters.hpp"
 #include "integration/data.hpp"
+#include "integration/mirrored_link.hpp"
 #include "integration/process.hpp"
 
 using namespace std::chrono_literals;
@@ -28,101 +29,14 @@ using dr::test::Cluster;
 
 namespace {
 
-constexpr int kPartitions = 3;
-constexpr int kTrimmed = 7;  // deleted on the source before mirroring: source and target offsets differ
+using dr::test::read_as;
+constexpr int kPartitions = dr::test::MirroredLink::kPartitions;
+constexpr int kTrimmed = dr::test::MirroredLink::kTrimmed;
 
-std::vector<Record> sequence(const std::string& topic, int first, int n) {
-  std::vector<Record> out;
-  for (int i = first; i < first + n; ++i) {
-    out.push_back(Record{topic, i % kPartitions, -1, fmt::format("k{}", i), fmt::format("seq-{}", i), {}, 0, {}});
-  }
-  return out;
-}
+std::vector<Record> sequence(const std::string& topic, int first, int n) { return dr::test::sequence(topic, first, n); }
 
-// Reads as `group` (subscribed: a live member) until `n` records arrived or nothing comes for a
-// while, commits what it read, and leaves the group.
-std::vector<std::string> read_as(const Cluster& c, const std::string& group, const std::string& topic, size_t n) {
-  auto config = dr::test::client_config(c, dr::kafka::ClientRole::consumer);
-  config.set_default("group.id", group);
-  config.set_default("auto.offset.reset", "earliest");
-  dr::kafka::Consumer consumer(config);
-  consumer.subscribe({topic});
-  std::vector<std::string> out;
-  std::map<int32_t, int64_t> next;
-  auto idle_since = std::chrono::steady_clock::now();
-  while (out.size() < n && std::chrono::steady_clock::now() - idle_since < 6s) {
-    auto r = consumer.poll(200ms);
-    if (!r) continue;
-    idle_since = std::chrono::steady_clock::now();
-    out.push_back(*r->value);
-    next[r->partition] = r->offset + 1;
-  }
-  std::vector<dr::kafka::TopicPartitionOffset> commit;
-  for (auto& [p, o] : next) commit.push_back({topic, p, o});
-  if (!commit.empty()) consumer.commit(commit);
-  consumer.close();
-  return out;
-}
-
-struct Planned {
-  Cluster primary = dr::test::cluster("primary");
-  Cluster standby = dr::test::cluster("standby");
-  dr::test::TempDir dir;
-  std::string topic = dr::test::unique_topic("planned");
-  std::string group = topic + "-app";
-  std::string state = dir.path + "/dr-state.db";
-  std::string primary_config = dir.path + "/primary.properties";
-  std::string standby_config = dir.path + "/standby.properties";
-  std::unique_ptr<dr::test::Background> mirror;
-
-  Planned() {
-    dr::test::write_file(primary_config, "bootstrap.servers=" + primary.bootstrap + "\n");
-    dr::test::write_file(standby_config, "bootstrap.servers=" + standby.bootstrap + "\n");
-    dr::test::create_topic(primary, topic, kPartitions);
-    dr::test::produce(primary, sequence(topic, 0, 300));
-    dr::kafka::Admin admin(dr::test::client_config(primary, dr::kafka::ClientRole::admin));
-    for (int32_t p = 0; p < kPartitions; ++p) admin.delete_records(topic, p, kTrimmed, 10s);
-    const auto cfg = dr::test::write_mirror_configs(dir.path, primary, standby, topic + "-mirror");
-    mirror = std::make_unique<dr::test::Background>(
-        "dr-mirror",
-        std::vector<std::string>{"--consumer.config", cfg.consumer, "--producer.config", cfg.producer, "--include", topic,
-                                 "--state", state, "--source-alias", "primary", "--target-alias", "standby",
-                                 "--offset.commit.interval.ms", "300", "--checkpoint-interval-ms", "300", "--groups", group},
-        dir.path + "/mirror.log");
-    // Until the mirror has recorded its link and copied what is there.
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (bool ready = false; !ready;) {
-      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, dr::test::read_file(dir.path + "/mirror.log"));
-      std::this_thread::sleep_for(300ms);
-      try {
-        auto store = dr::store::StateStore::open(state, {.create_if_missing = false, .access = dr::store::Access::read_only});
-        const auto links = dr::store::list_links(store);
-        ready = !links.empty();
-        for (int32_t p = 0; ready && p < kPartitions; ++p) {
-          int64_t end = 0;
-          for (const auto& r : dr::store::load_segments(store, links[0].id, topic, p)) end = std::max(end, r.source_end().value());
-          ready = end == dr::test::end_offset(primary, topic, p);
-        }
-      } catch (const dr::Error&) {
-      }
-    }
-  }
-  // Until dr-mirror's checkpointer has recorded the group (the switchover moves checkpointed groups).
-  void wait_checkpointed() const {
-    const auto deadline = std::chrono::steady_clock::now() + 60s;
-    for (;;) {
-      REQUIRE_MESSAGE(std::chrono::steady_clock::now() < deadline, dr::test::read_file(dir.path + "/mirror.log"));
-      try {
-        auto store = dr::store::StateStore::open(state, {.create_if_missing = false, .access = dr::store::Access::read_only});
-        const auto links = dr::store::list_links(store);
-        for (const auto& c : dr::store::latest_checkpoints(store, links.at(0).id)) {
-          if (c.group_id == group) return;
-        }
-      } catch (const dr::Error&) {
-      }
-      std::this_thread::sleep_for(200ms);
-    }
-  }
+struct Planned : dr::test::MirroredLink {
+  Planned() : MirroredLink("planned") {}
   dr::test::RunResult switchover(std::vector<std::string> extra = {}, const std::string& quiet = "1s") const {
     std::vector<std::string> a{"--state", state, "--link", "primary->standby", "--planned", "--source-config",
                                primary_config, "--target-config", standby_config, "--quiet-period", quiet, "--format",

@@ -105,13 +105,19 @@ void decide_verdict(DrillReport& report) {
   if (report.lost > 0) {
     std::string list;
     int shown = 0;
+    const bool groups = report.scope == "groups";
     for (const auto& pr : report.partition_results) {
       for (const auto& l : pr.lost) {
-        if (shown++ < 10) list += fmt::format("{}partition {} offset {} (seq {})", list.empty() ? "" : ", ", pr.partition, l.standby_offset, l.seq);
+        if (shown++ >= 10) continue;
+        list += list.empty() ? "" : ", ";
+        list += groups ? fmt::format("group {} {} partition {} offset {}", pr.group, pr.topic, pr.partition, l.standby_offset)
+                       : fmt::format("partition {} offset {} (seq {})", pr.partition, l.standby_offset, l.seq);
       }
     }
-    why.push_back(fmt::format("{} record(s) on the standby were never read by the canary group: {}{}", report.lost, list,
-                              shown > 10 ? ", ..." : ""));
+    why.push_back(fmt::format("{} record(s) on the standby {}: {}{}", report.lost,
+                              groups ? "would be skipped by the groups (committed past the exact translation)"
+                                     : "were never read by the canary group",
+                              list, shown > 10 ? ", ..." : ""));
   }
   if (report.duplicates != report.expected_duplicates) {
     why.push_back(fmt::format("{} record(s) were read twice, but dr-failover's plan and the checkpoint's age account for {}",
@@ -124,7 +130,10 @@ void decide_verdict(DrillReport& report) {
   if (report.rto_ms >= 0 && report.rto_ms > report.objectives.rto_ms) {
     why.push_back(fmt::format("RTO {} exceeds the objective {}", format_duration(report.rto_ms), format_duration(report.objectives.rto_ms)));
   }
-  if (report.rto_ms < 0 && why.empty()) why.push_back("no canary record was consumed on the standby");
+  if (report.rto_ms < 0 && why.empty()) {
+    why.push_back(report.scope == "groups" ? "the offsets were never committed on the standby"
+                                           : "no canary record was consumed on the standby");
+  }
   report.passed = why.empty();
 }
 

@@ -2,6 +2,7 @@
 // made before anything is created, the production links' lag, the test hooks, clean-up, history.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
@@ -10,6 +11,8 @@
 #include "dr/drill/drill.hpp"
 #include "dr/kafka/client.hpp"
 #include "dr/kafka/config.hpp"
+#include "dr/log.hpp"
+#include "dr/clock.hpp"
 #include "dr/store/drills.hpp"
 #include "dr/store/state_store.hpp"
 
@@ -24,6 +27,37 @@ struct Cluster {
   kafka::ClientConfig producer{kafka::ClientRole::producer};
   std::string id;
   ClusterInfo info;
+};
+
+// Records each step as it happens; a failed step is kept with its reason.
+class StepLog {
+ public:
+  explicit StepLog(DrillReport& report) : report_(report) {}
+  void begin(const std::string& name, const std::string& title) {
+    report_.steps.push_back({name, title, now_ms(), 0, true, {}});
+    log::info("drill: {}", title);
+  }
+  void end(std::string detail = {}) {
+    auto& s = report_.steps.back();
+    s.finished_ms = now_ms();
+    s.detail = std::move(detail);
+  }
+  void fail(std::string detail) {
+    auto& s = report_.steps.back();
+    s.finished_ms = now_ms();
+    s.ok = false;
+    s.detail = std::move(detail);
+    log::error("drill: {} failed: {}", s.title, s.detail);
+  }
+  bool failed() const {
+    for (const auto& s : report_.steps) {
+      if (!s.ok) return true;
+    }
+    return false;
+  }
+
+ private:
+  DrillReport& report_;
 };
 
 // bad_input for options out of range (partitions, rate, names, work dir, objectives).
@@ -41,6 +75,18 @@ std::string version();
 void check_canary_free(store::StateStore& history, const Cluster& primary, const Cluster& standby, const DrillOptions& o);
 // Each production link whose source is `primary`: state, mapped partitions, lag in records.
 std::vector<ProductionLink> production_lag(store::StateStore& history, const Cluster& primary);
+
+// How far a link's mapping reaches, per mapped source partition: the primary's end offset and the
+// end of the mapping (source offsets). Throws dr::Error(kafka) when the primary does not answer.
+struct PartitionLag {
+  std::string topic;
+  int32_t partition = 0;
+  int64_t end = 0;
+  int64_t mapped_end = 0;
+  int64_t lag() const { return std::max<int64_t>(0, end - mapped_end); }
+};
+std::vector<PartitionLag> link_lag(store::StateStore& state, int64_t link_id, kafka::Admin& primary,
+                                   std::chrono::milliseconds timeout);
 
 std::string mirror_group(const DrillOptions& o, int64_t drill_id);
 

@@ -174,10 +174,14 @@ std::vector<Chart> draw_charts(const DrillReport& report, const std::string& gnu
        "failover, on the standby (lower band). Where the bands overlap, records were read twice; a gap in both bands, "
        "or a red cross, is a record lost.", {}, {}}};
   const auto scripts = chart_scripts(report);
-  const bool have_data[] = {!report.steps.empty(), report.samples.size() > 1, !report.partition_results.empty()};
+  const bool consumed = std::any_of(report.partition_results.begin(), report.partition_results.end(),
+                                    [](const PartitionResult& p) { return !p.consumed.empty(); });
+  const bool have_data[] = {!report.steps.empty(), report.samples.size() > 1, consumed};
   for (size_t i = 0; i < charts.size(); ++i) {
     if (!have_data[i]) {
-      charts[i].error = "no data (the drill stopped before this was measured)";
+      charts[i].error = report.scope == "groups" && i > 0
+                            ? "not drawn for a game day: it follows the canary's records (the Groups table compares offsets)"
+                            : "no data (the drill stopped before this was measured)";
       continue;
     }
     try {

@@ -37,13 +37,14 @@ NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Sample, at_ms, produced, consume
                                                 mirror_lag_records)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(Consumed, at_ms, seq, on_standby)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(LostRecord, standby_offset, seq)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PartitionResult, partition, produced_before_disaster, unreplicated,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(PartitionResult, partition, group, topic, source_committed,
+                                                exact_offset, standby_committed, produced_before_disaster, unreplicated,
                                                 oldest_unreplicated_ms, checkpoint_offset, chosen_offset, basis,
                                                 precision, plan_duplicates, checkpoint_age_duplicates,
                                                 consumed_primary, consumed_standby, duplicates, lost, consumed)
 NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(ProductionLink, link, state, mapped_partitions, newest_mapped_record_ms,
                                                 lag_records, note)
-NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DrillReport, id, scope, local, started_ms, finished_ms, os_user, host,
+NLOHMANN_DEFINE_TYPE_NON_INTRUSIVE_WITH_DEFAULT(DrillReport, id, scope, mode, link, groups, dry_run, local, started_ms, finished_ms, os_user, host,
                                                 kafka_dr_version, command, clusters, objectives, canary_topic, canary_group,
                                                 partitions, rate_per_s, disaster_ms, rpo_records, rpo_ms, rto_plan_ms,
                                                 rto_commit_ms, rto_first_record_ms, rto_ms, lost, duplicates,

@@ -34,7 +34,8 @@ std::string cluster_line(const ClusterInfo& c) {
 
 std::string report_title(const DrillReport& r) {
   std::string id = r.id > 0 ? fmt::format(" #{}", r.id) : "";
-  return fmt::format("Failover drill{}: {}", id, r.passed ? "PASSED" : "FAILED");
+  if (r.dry_run) return "Game day plan (dry run): nothing changed";
+  return fmt::format("{}{}: {}", r.scope == "groups" ? "Game day" : "Failover drill", id, r.passed ? "PASSED" : "FAILED");
 }
 
 Table header_table(const DrillReport& r) {
@@ -50,9 +51,17 @@ Table header_table(const DrillReport& r) {
   if (!r.command.empty()) row("Command", r.command);
   row("Objectives", fmt::format("RPO {} or better, RTO {} or better", format_duration(r.objectives.rpo_ms),
                                 format_duration(r.objectives.rto_ms)));
-  row("Canary", fmt::format("topic {} ({} partitions, {} records/s), group {}", r.canary_topic, r.partitions,
-                            r.rate_per_s, r.canary_group));
-  if (r.disaster_ms > 0) row("Disaster", when(r.disaster_ms) + " (the canary mirror was killed with SIGKILL)");
+  if (r.scope == "groups") {
+    row("Game day", fmt::format("{} failover of groups {} over link {}", r.mode, r.groups, r.link));
+    if (r.disaster_ms > 0) {
+      row("Disaster", when(r.disaster_ms) + (r.mode == "unplanned" ? " (the link's dr-mirror was killed with SIGKILL)"
+                                                                    : " (the switchover started)"));
+    }
+  } else {
+    row("Canary", fmt::format("topic {} ({} partitions, {} records/s), group {}", r.canary_topic, r.partitions,
+                              r.rate_per_s, r.canary_group));
+    if (r.disaster_ms > 0) row("Disaster", when(r.disaster_ms) + " (the canary mirror was killed with SIGKILL)");
+  }
   if (!r.report_dir.empty()) row("Report directory", r.report_dir);
   return t;
 }
@@ -67,7 +76,8 @@ std::vector<Table> body_tables(const DrillReport& r) {
     out.push_back(std::move(t));
   }
 
-  {
+  if (!r.dry_run) {
+    const bool groups = r.scope == "groups";
     Table t;
     t.heading = "Results";
     t.columns = {"Measure", "Measured", "Objective", "Result"};
@@ -76,7 +86,8 @@ std::vector<Table> body_tables(const DrillReport& r) {
                       fmt::format("{} records, oldest {} old", r.rpo_records, r.rpo_records > 0 ? format_duration(r.rpo_ms) : "0 ms"),
                       format_duration(r.objectives.rpo_ms), met(rpo_ok)});
     const bool rto_ok = r.rto_ms >= 0 && r.rto_ms <= r.objectives.rto_ms;
-    t.rows.push_back({"RTO (disaster to first record consumed on the standby)",
+    t.rows.push_back({groups ? "RTO (disaster to offsets committed on the standby)"
+                             : "RTO (disaster to first record consumed on the standby)",
                       r.rto_ms >= 0 ? format_duration(r.rto_ms) : "never reached", format_duration(r.objectives.rto_ms),
                       met(rto_ok)});
     t.rows.push_back({"Lost records", std::to_string(r.lost), "0", r.lost == 0 ? "met" : "MISSED"});
@@ -93,7 +104,9 @@ std::vector<Table> body_tables(const DrillReport& r) {
     t.columns = {"Step", "Since disaster"};
     t.rows.push_back({"failover plan ready (dr-failover dry run)", since_disaster(r, r.rto_plan_ms)});
     t.rows.push_back({"offsets committed on the standby (dr-failover --execute)", since_disaster(r, r.rto_commit_ms)});
-    t.rows.push_back({"first record consumed on the standby", since_disaster(r, r.rto_first_record_ms)});
+    if (r.scope != "groups") {
+      t.rows.push_back({"first record consumed on the standby", since_disaster(r, r.rto_first_record_ms)});
+    }
     out.push_back(std::move(t));
   }
 
@@ -110,7 +123,31 @@ std::vector<Table> body_tables(const DrillReport& r) {
     out.push_back(std::move(t));
   }
 
-  if (!r.partition_results.empty()) {
+  if (!r.partition_results.empty() && r.scope == "groups") {
+    Table t;
+    t.heading = "Groups";
+    t.intro = r.dry_run ? "Per group and partition: where dr-failover would resume the group on the standby."
+                        : "Per group and partition: the offset committed on the standby, read back, against the exact "
+                          "translation of the group's committed offset on the primary. Below it, records are read twice; "
+                          "above it, records are skipped (lost).";
+    t.columns = {"Group", "Topic", "Partition", "Checkpoint (source offset)", "Planned on standby", "Basis", "Precision"};
+    if (!r.dry_run) {
+      t.columns.insert(t.columns.end(), {"Committed on primary", "Exact on standby", "Committed on standby",
+                                          "Duplicates (explained)", "Lost"});
+    }
+    for (const auto& p : r.partition_results) {
+      std::vector<std::string> row = {p.group, p.topic, std::to_string(p.partition), std::to_string(p.checkpoint_offset),
+                                      std::to_string(p.chosen_offset), p.basis, p.precision};
+      if (!r.dry_run) {
+        auto offset = [](int64_t o) { return o >= 0 ? std::to_string(o) : std::string("-"); };
+        row.insert(row.end(), {offset(p.source_committed), offset(p.exact_offset), offset(p.standby_committed),
+                               fmt::format("{} ({})", p.duplicates, p.plan_duplicates + p.checkpoint_age_duplicates),
+                               std::to_string(std::max<int64_t>(0, p.standby_committed - p.exact_offset))});
+      }
+      t.rows.push_back(std::move(row));
+    }
+    out.push_back(std::move(t));
+  } else if (!r.partition_results.empty()) {
     Table t;
     t.heading = "Partitions";
     t.intro = "Per canary partition: what was at risk, where dr-failover resumed the group, and what the group read.";
@@ -129,7 +166,16 @@ std::vector<Table> body_tables(const DrillReport& r) {
     out.push_back(std::move(t));
   }
 
-  if (r.lost > 0) {
+  if (r.lost > 0 && r.scope == "groups") {
+    Table t;
+    t.heading = "Lost records";
+    t.intro = "Standby offsets between the exact translation and the committed offset: the group skips them (the first 100 "
+              "per partition).";
+    t.columns = {"Group", "Topic", "Partition", "Standby offset"};
+    for (const auto& p : r.partition_results)
+      for (const auto& l : p.lost) t.rows.push_back({p.group, p.topic, std::to_string(p.partition), std::to_string(l.standby_offset)});
+    out.push_back(std::move(t));
+  } else if (r.lost > 0) {
     Table t;
     t.heading = "Lost records";
     t.intro = "Records that reached the standby but that the canary group never read, on either cluster.";

@@ -47,37 +47,6 @@ std::string anchored(const std::string& name) {
 // what it created and is recorded as failed.
 std::string interrupted() { return fmt::format("interrupted by {}: the drill stopped early", stop_reason()); }
 
-// Records each step as it happens; a failed step is kept with its reason.
-class StepLog {
- public:
-  explicit StepLog(DrillReport& report) : report_(report) {}
-  void begin(const std::string& name, const std::string& title) {
-    report_.steps.push_back({name, title, now_ms(), 0, true, {}});
-    log::info("drill: {}", title);
-  }
-  void end(std::string detail = {}) {
-    auto& s = report_.steps.back();
-    s.finished_ms = now_ms();
-    s.detail = std::move(detail);
-  }
-  void fail(std::string detail) {
-    auto& s = report_.steps.back();
-    s.finished_ms = now_ms();
-    s.ok = false;
-    s.detail = std::move(detail);
-    log::error("drill: {} failed: {}", s.title, s.detail);
-  }
-  bool failed() const {
-    for (const auto& s : report_.steps) {
-      if (!s.ok) return true;
-    }
-    return false;
-  }
-
- private:
-  DrillReport& report_;
-};
-
 // Samples counts and the canary mirror's lag every 500 ms, on a thread of its own.
 class Sampler {
  public:

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
+#include <map>
 #include <set>
 #include <thread>
 
@@ -147,16 +148,13 @@ std::vector<ProductionLink> production_lag(store::StateStore& history, const Clu
     pl.state = store::to_string(link.state);
     try {
       if (!admin) admin = std::make_unique<kafka::Admin>(primary.admin, "primary");
-      int64_t lag = 0;
       for (const auto& t : store::mapping_summary(history, link.id)) {
         pl.newest_mapped_record_ms = std::max(pl.newest_mapped_record_ms, t.last_timestamp_ms);
-        for (int32_t p = 0; p < t.partitions; ++p) {
-          const auto rows = store::load_segments(history, link.id, t.source_topic, p);
-          int64_t mapped_end = 0;
-          for (const auto& r : rows) mapped_end = std::max(mapped_end, r.source_end().value());
-          lag += std::max<int64_t>(0, admin->watermarks(t.source_topic, p, 5s).high - mapped_end);
-          ++pl.mapped_partitions;
-        }
+      }
+      int64_t lag = 0;
+      for (const auto& p : link_lag(history, link.id, *admin, 5s)) {
+        lag += p.lag();
+        ++pl.mapped_partitions;
       }
       pl.lag_records = lag;
       pl.note = "end offsets on the primary minus the state file's mapped end, summed";
@@ -164,6 +162,23 @@ std::vector<ProductionLink> production_lag(store::StateStore& history, const Clu
       pl.note = std::string("lag unknown: ") + e.what();
     }
     out.push_back(std::move(pl));
+  }
+  return out;
+}
+
+std::vector<PartitionLag> link_lag(store::StateStore& state, int64_t link_id, kafka::Admin& primary, milliseconds timeout) {
+  std::vector<PartitionLag> out;
+  std::map<std::string, int32_t> partitions;  // the primary's partition count per topic
+  for (const auto& t : primary.list_topics(timeout)) partitions[t.name] = static_cast<int32_t>(t.partitions.size());
+  for (const auto& t : store::mapping_summary(state, link_id)) {
+    for (int32_t p = 0; p < partitions[t.source_topic]; ++p) {
+      PartitionLag l{t.source_topic, p, 0, 0};
+      for (const auto& r : store::load_segments(state, link_id, t.source_topic, p)) {
+        l.mapped_end = std::max(l.mapped_end, r.source_end().value());
+      }
+      l.end = primary.watermarks(t.source_topic, p, timeout).high;
+      out.push_back(std::move(l));
+    }
   }
   return out;
 }

@@ -48,9 +48,32 @@ struct DrillOptions {
   std::string kafka_version;          // for the report when known (--local), else "" (not reported)
   std::vector<std::string> command_line;  // argv, for the history (secrets masked)
   std::string fault;  // test hook (DR_DRILL_FAULT): mirror-lag, standby-busy, delete-on-standby
+  // Game day (--scope groups).
+  std::string scope = "canary";       // canary or groups (the tool calls run_canary_drill or run_groups_drill)
+  std::string groups;                 // regex of the production groups to fail over
+  std::string mode = "planned";       // planned (a switchover) or unplanned (the link's dr-mirror killed)
+  std::string link;                   // the link's name; empty: the one link from primary to standby
+  bool execute = false;               // without it: the plan only (a dry run)
+  std::string confirm;                // the standby's cluster id, typed back (required with execute)
+  int64_t quiet_period_ms = 10000;    // planned: the primary's end offsets must stay still this long
 };
 
 DrillReport run_canary_drill(const DrillOptions& options);
+
+// Game day (--scope groups): real groups, a real failover over the production link of the state
+// file (options.state_path), in a maintenance window. planned: dr-failover --planned (producers and
+// the groups' consumers stopped by the operator first): the groups move exactly. unplanned: the link's
+// dr-mirror running on this host is killed with SIGKILL (the disaster), then dr-failover --at the
+// disaster moment. Measured: RPO (records on the primary the mapping had not reached at the
+// disaster, and the oldest one's age), RTO to offsets committed (the groups' consumers are the
+// operator's to restart), lost and duplicated records per group and partition: the offset read back
+// from the standby against the exact translation of the group's committed offset on the primary.
+// Without options.execute: the plan only (nothing changed, no history row). With it, options.confirm
+// must be the standby's cluster id. Afterwards the link is failed over (fenced): failing back is
+// runbooks/failback.md. Errors before anything changes: bad_input (options, no --confirm), refused
+// (wrong --confirm, same cluster twice, no active link between the clusters, unplanned without the
+// link's dr-mirror running on this host, what dr-failover refuses).
+DrillReport run_groups_drill(const DrillOptions& options);
 
 // --local: starts two clusters with `clusters_script` (scripts/kafka-clusters) under
 // work_dir/clusters, writes their client configs, runs the canary drill against them, and stops

@@ -60,6 +60,12 @@ struct LostRecord {
 
 struct PartitionResult {
   int32_t partition = 0;
+  // Game day (scope groups): one row per group, topic and partition the failover moved.
+  std::string group;
+  std::string topic;                 // the source topic
+  int64_t source_committed = -1;     // the group's committed offset on the primary, read after the failover
+  int64_t exact_offset = -1;         // that offset translated exactly through the mapping (on the standby)
+  int64_t standby_committed = -1;    // read back from the standby after the failover
   // RPO inputs: records the primary acknowledged before the disaster moment, and of those, how many
   // had not reached the standby when the mirror died.
   int64_t produced_before_disaster = 0;
@@ -93,7 +99,13 @@ struct ProductionLink {
 
 struct DrillReport {
   int64_t id = 0;                // the drills row in the state file (0: not recorded)
-  std::string scope = "canary";  // "canary" or "groups"
+  std::string scope = "canary";  // "canary" or "groups" (a game day)
+  // Game day: "planned" (a switchover) or "unplanned" (the link's dr-mirror killed), the link, the
+  // groups (regex). dry_run: without --execute, only the plan (nothing changed, not in the history).
+  std::string mode;
+  std::string link;
+  std::string groups;
+  bool dry_run = false;
   bool local = false;            // --local: clusters started by the drill itself
   int64_t started_ms = 0;
   int64_t finished_ms = 0;
