@@ -189,7 +189,8 @@ std::vector<Table> body_tables(const DrillReport& r) {
   {
     Table t;
     t.heading = "Production mirrors (read only)";
-    t.intro = "The production links in the state file at drill time; the drill does not touch them.";
+    t.intro = r.scope == "groups" ? "The links in the state file when the game day started."
+                                  : "The production links in the state file at drill time; the drill does not touch them.";
     t.columns = {"Link", "State", "Mapped partitions", "Newest mirrored record (UTC)", "Lag (records)", "Note"};
     for (const auto& l : r.production) {
       t.rows.push_back({l.link, l.state, std::to_string(l.mapped_partitions), when(l.newest_mapped_record_ms),
