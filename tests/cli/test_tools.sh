@@ -338,7 +338,25 @@ if [[ $rc -eq 2 && $out == *"'sasl.password=...': say which cluster"* && $out !=
 else
   echo "FAIL dr-drill -X without primary./standby.: exit $rc"; echo "$out" | sed 's/^/    /'; failed=$((failed + 1))
 fi
-for d in d1 d2 d3 d4 d5; do
+# The game day (--scope groups): its flags checked before any cluster is contacted.
+expect "dr-drill --groups without --scope groups: exit 2" 2 "add --scope groups" -- \
+  "$BIN/dr-drill" run --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" \
+  --groups billing --work-dir "$WORK/d6"
+expect "dr-drill --scope groups without --groups: exit 2 naming the flag" 2 "--groups: a game day fails over real groups" -- \
+  "$BIN/dr-drill" run --scope groups --primary-config "$WORK/consumer.properties" --standby-config "$WORK/standby.properties" \
+  --state "$WORK/drill.db" --work-dir "$WORK/d7"
+expect "dr-drill --scope groups --execute without --confirm: exit 2 naming the flag" 2 "--confirm: a game day really fails" -- \
+  "$BIN/dr-drill" run --scope groups --groups billing --execute --primary-config "$WORK/consumer.properties" \
+  --standby-config "$WORK/standby.properties" --state "$WORK/drill.db" --work-dir "$WORK/d8"
+expect "dr-drill --scope groups with a bad regex: exit 2" 2 "--groups: '\[' is not a valid regex" -- \
+  "$BIN/dr-drill" run --scope groups --groups '[' --primary-config "$WORK/consumer.properties" \
+  --standby-config "$WORK/standby.properties" --state "$WORK/drill.db" --work-dir "$WORK/d9"
+expect "dr-drill --mode sideways: exit 2" 2 "--mode" -- \
+  "$BIN/dr-drill" run --scope groups --groups billing --mode sideways --primary-config "$WORK/consumer.properties" \
+  --standby-config "$WORK/standby.properties"
+expect "dr-drill --scope groups --local: exit 2" 2 "--local runs the canary drill only" -- \
+  "$BIN/dr-drill" run --scope groups --groups billing --local --work-dir "$WORK/d10"
+for d in d1 d2 d3 d4 d5 d6 d7 d8 d9 d10; do
   [[ -e $WORK/$d ]] && { echo "FAIL dr-drill bad input created $WORK/$d"; failed=$((failed + 1)); }
 done
 [[ -e $WORK/drill.db ]] && { echo "FAIL dr-drill bad input created the state file"; failed=$((failed + 1)); }

@@ -188,7 +188,7 @@ std::vector<Table> body_tables(const DrillReport& r) {
 
   {
     Table t;
-    t.heading = "Production mirrors (read only)";
+    t.heading = r.scope == "groups" ? "Links at the start" : "Production mirrors (read only)";
     t.intro = r.scope == "groups" ? "The links in the state file when the game day started."
                                   : "The production links in the state file at drill time; the drill does not touch them.";
     t.columns = {"Link", "State", "Mapped partitions", "Newest mirrored record (UTC)", "Lag (records)", "Note"};
