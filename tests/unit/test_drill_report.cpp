@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "dr/base64.hpp"
+#include "dr/drill/analysis.hpp"
 #include "dr/drill/report.hpp"
 #include "dr/error.hpp"
 #include "drill/report_charts.hpp"
@@ -226,4 +227,89 @@ TEST_CASE("drill report: write_report_files writes the three files whole and nam
     CHECK(std::string(e.what()).find("/file/sub") != std::string::npos);
   }
   std::filesystem::remove_all(tmpl);
+}
+
+namespace {
+
+// A game day (scope groups, planned) where the standby's offset for one partition lies 3 past the
+// exact translation: 3 records the group would skip.
+DrillReport game_day_report() {
+  DrillReport r;
+  r.id = 9;
+  r.scope = "groups";
+  r.mode = "planned";
+  r.link = "dc1->dc2";
+  r.groups = "^billing-";
+  r.started_ms = kStart;
+  r.disaster_ms = kStart + 100;
+  r.finished_ms = kStart + 9'000;
+  r.clusters = {{"primary", "PRIMARY-ID-123", "p1:9092", ""}, {"standby", "STANDBY-ID-456", "s1:9092", ""}};
+  r.steps = {{"disaster", "switchover started", kStart + 100, kStart + 100, true, ""},
+             {"plan", "failover plan ready", kStart + 100, kStart + 4'000, true, ""},
+             {"commit", "offsets committed on the standby", kStart + 4'000, kStart + 8'000, true, ""}};
+  r.rto_plan_ms = 3'900;
+  r.rto_commit_ms = r.rto_ms = 7'900;
+  for (int32_t p = 0; p < 2; ++p) {
+    PartitionResult pr;
+    pr.group = "billing-eu";
+    pr.topic = "invoices";
+    pr.partition = p;
+    pr.checkpoint_offset = pr.source_committed = 500;
+    pr.chosen_offset = 480;
+    pr.exact_offset = 480;
+    pr.standby_committed = p == 1 ? 483 : 480;
+    pr.basis = "current";
+    pr.precision = "exact";
+    if (p == 1) pr.lost = {{480, -1}, {481, -1}, {482, -1}};
+    r.partition_results.push_back(pr);
+  }
+  r.lost = 3;
+  return r;
+}
+
+}  // namespace
+
+TEST_CASE("drill report: a game day's verdict, tables and text name the groups, and lost records fail it") {
+  auto r = game_day_report();
+  decide_verdict(r);
+  CHECK_FALSE(r.passed);
+  REQUIRE(r.reasons.size() == 1);
+  CHECK(r.reasons[0] ==
+        "3 record(s) on the standby would be skipped by the groups (committed past the exact translation): group billing-eu "
+        "invoices partition 1 offset 480, group billing-eu invoices partition 1 offset 481, group billing-eu invoices "
+        "partition 1 offset 482");
+  const auto md = to_markdown(r);
+  CHECK(md.rfind("# Game day #9: FAILED", 0) == 0);
+  CHECK(md.find("| Game day | planned failover of groups ^billing- over link dc1->dc2 |") != std::string::npos);
+  CHECK(md.find("| billing-eu | invoices | 1 | 500 | current, exact | 480 | 500 | 480 | 483 | 0 (0) | 3 |") != std::string::npos);
+  CHECK(md.find("## Lost records") != std::string::npos);
+  CHECK(md.find("| billing-eu | invoices | 1 | 482 |") != std::string::npos);
+  CHECK(md.find("first record consumed") == std::string::npos);  // a game day stops at offsets committed
+  CHECK(md.find("RTO (disaster to offsets committed on the standby) | 7.9 s") != std::string::npos);
+  const auto text = to_text(r);
+  CHECK(text.rfind("drill #9 (game day, planned): FAILED", 0) == 0);
+  CHECK(text.find("offsets committed +7.9 s (the groups' consumers are yours to start on the standby)") != std::string::npos);
+  // Its page has the timeline only (no canary: no lag or continuity chart).
+  const auto html = to_html(r, "/nonexistent/gnuplot");
+  size_t charts = 0;
+  for (auto pos = html.find("Chart not drawn: "); pos != std::string::npos; pos = html.find("Chart not drawn: ", pos + 1)) ++charts;
+  CHECK(charts == 1);
+  CHECK(report_from_json(to_json(r)).partition_results.at(1).standby_committed == 483);
+}
+
+TEST_CASE("drill report: a game day's dry run says nothing changed and shows the plan") {
+  auto r = game_day_report();
+  r.dry_run = true;
+  r.id = 0;
+  r.lost = 0;
+  r.passed = true;
+  r.notes = {"dry run: nothing was changed. To run the game day: add --execute --confirm STANDBY-ID-456"};
+  const auto text = to_text(r);
+  CHECK(text.rfind("game day plan (planned, groups ^billing-, link dc1->dc2): DRY RUN, nothing changed", 0) == 0);
+  CHECK(text.find("billing-eu") != std::string::npos);
+  CHECK(text.find("--confirm STANDBY-ID-456") != std::string::npos);
+  const auto md = to_markdown(r);
+  CHECK(md.rfind("# Game day plan (dry run): nothing changed", 0) == 0);
+  CHECK(md.find("## Results") == std::string::npos);
+  CHECK(md.find("Committed on primary") == std::string::npos);
 }

@@ -44,8 +44,10 @@ std::string preamble(int height) {
 
 std::string disaster_marker(const DrillReport& r) {
   if (r.disaster_ms <= 0) return {};
-  return "set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lw 2 lc rgb '#c62828' front\n"
-         "set label 'disaster (mirror killed) ' at 0, graph 1 offset 0,0.8 right tc rgb '#c62828' front\n";
+  const char* what = r.scope == "groups" && r.mode == "planned" ? "switchover started" : "disaster (mirror killed)";
+  return fmt::format("set arrow from 0, graph 0 to 0, graph 1 nohead dt 2 lw 2 lc rgb '#c62828' front\n"
+                     "set label '{} ' at 0, graph 1 offset 0,0.8 right tc rgb '#c62828' front\n",
+                     what);
 }
 
 std::string xlabel(const DrillReport& r) {
@@ -177,11 +179,11 @@ std::vector<Chart> draw_charts(const DrillReport& report, const std::string& gnu
   const bool consumed = std::any_of(report.partition_results.begin(), report.partition_results.end(),
                                     [](const PartitionResult& p) { return !p.consumed.empty(); });
   const bool have_data[] = {!report.steps.empty(), report.samples.size() > 1, consumed};
+  // A game day has no canary: its only chart is the timeline (the Groups table compares offsets).
+  if (report.scope == "groups") charts.resize(1);
   for (size_t i = 0; i < charts.size(); ++i) {
     if (!have_data[i]) {
-      charts[i].error = report.scope == "groups" && i > 0
-                            ? "not drawn for a game day: it follows the canary's records (the Groups table compares offsets)"
-                            : "no data (the drill stopped before this was measured)";
+      charts[i].error = "no data (the drill stopped before this was measured)";
       continue;
     }
     try {

@@ -71,7 +71,7 @@ h2 { font-size: 1.2rem; margin-top: 2rem; border-bottom: 1px solid #d0d7de; padd
 .verdict { display: inline-block; padding: .25rem .8rem; border-radius: .4rem; font-weight: 700; color: white; }
 .verdict.passed { background: #2e7d32; } .verdict.failed { background: #c62828; }
 table { border-collapse: collapse; margin: .5rem 0; font-size: .92rem; }
-th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: left; vertical-align: top; }
+th, td { border: 1px solid #d0d7de; padding: .3rem .6rem; text-align: left; vertical-align: top; overflow-wrap: anywhere; }
 thead th { background: #f6f8fa; }
 table.header th { background: #f6f8fa; white-space: nowrap; }
 td.good { color: #2e7d32; font-weight: 600; } td.bad { color: #c62828; font-weight: 700; }

@@ -130,14 +130,14 @@ std::vector<Table> body_tables(const DrillReport& r) {
                         : "Per group and partition: the offset committed on the standby, read back, against the exact "
                           "translation of the group's committed offset on the primary. Below it, records are read twice; "
                           "above it, records are skipped (lost).";
-    t.columns = {"Group", "Topic", "Partition", "Checkpoint (source offset)", "Planned on standby", "Basis", "Precision"};
+    t.columns = {"Group", "Topic", "Partition", "Checkpoint (source offset)", "Basis, precision", "Planned on standby"};
     if (!r.dry_run) {
-      t.columns.insert(t.columns.end(), {"Committed on primary", "Exact on standby", "Committed on standby",
+      t.columns.insert(t.columns.end(), {"Committed on primary", "Exact on standby", "Committed on standby (read back)",
                                           "Duplicates (explained)", "Lost"});
     }
     for (const auto& p : r.partition_results) {
       std::vector<std::string> row = {p.group, p.topic, std::to_string(p.partition), std::to_string(p.checkpoint_offset),
-                                      std::to_string(p.chosen_offset), p.basis, p.precision};
+                                      p.basis + ", " + p.precision, std::to_string(p.chosen_offset)};
       if (!r.dry_run) {
         auto offset = [](int64_t o) { return o >= 0 ? std::to_string(o) : std::string("-"); };
         row.insert(row.end(), {offset(p.source_committed), offset(p.exact_offset), offset(p.standby_committed),
