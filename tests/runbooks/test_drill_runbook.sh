@@ -7,30 +7,11 @@
 # runs, the report shows its lag, and the canary topic is gone from both clusters.
 # Usage: test_drill_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-MIRROR_PID=
 test_cleanup() { [[ -z $MIRROR_PID ]] || kill -9 "$MIRROR_PID" 2>/dev/null; }
 
 topic="runbook-drill-prod-$$-$(date +%s)"
 group="$topic-app"
-kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --create --topic "$topic" --partitions 2 >/dev/null
-kafka org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
-  --max-messages 300 >/dev/null
-kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
-  --group "$group" --from-beginning --max-messages 150 --timeout-ms 20000 >/dev/null 2>&1 || true
-
-printf 'bootstrap.servers=%s\n' "$KAFKA_DR_PRIMARY_BOOTSTRAP" >"$WORK/primary.properties"
-printf 'bootstrap.servers=%s\n' "$KAFKA_DR_STANDBY_BOOTSTRAP" >"$WORK/standby.properties"
-export DR_STATE="$WORK/dr-state.db"
-dr-mirror --consumer.config "$WORK/primary.properties" -X "source.group.id=$topic-mirror" \
-  --producer.config "$WORK/standby.properties" --include "$topic" --source-alias primary --target-alias standby \
-  --checkpoint-interval-ms 500 --groups "$group" >"$WORK/mirror.log" 2>&1 &
-MIRROR_PID=$!
-for _ in $(seq 1 120); do
-  mapped=$(sqlite3 "$DR_STATE" "select coalesce(sum(length),0) from offset_segments where source_topic='$topic'" 2>/dev/null || echo 0)
-  [[ $mapped -eq 300 ]] && break
-  sleep 0.5
-done
-[[ $mapped -eq 300 ]] || { cat "$WORK/mirror.log"; fail "the production mirror did not catch up"; }
+start_production "$topic" "$group"
 
 # Production as Kafka sees it: the group's committed offsets and the topic's end offsets.
 snapshot() {  # snapshot BOOTSTRAP

@@ -6,35 +6,11 @@
 # the records it had not read on the primary.
 # Usage: test_game_day_runbook.sh REPO_ROOT BIN_DIR   (KAFKA_DR_CLUSTERS_DIR from ctest)
 source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
-MIRROR_PID=
 test_cleanup() { [[ -z $MIRROR_PID ]] || kill -9 "$MIRROR_PID" 2>/dev/null; }
 
 topic="runbook-gameday-$$-$(date +%s)"
 group="$topic-app"
-kafka org.apache.kafka.tools.TopicCommand --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --create --topic "$topic" --partitions 2 >/dev/null
-kafka org.apache.kafka.tools.VerifiableProducer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
-  --max-messages 300 >/dev/null
-kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_PRIMARY_BOOTSTRAP" --topic "$topic" \
-  --group "$group" --from-beginning --max-messages 150 --timeout-ms 20000 >"$WORK/read-primary" 2>/dev/null || true
-[[ $(wc -l <"$WORK/read-primary") -eq 150 ]] || fail "the group read $(wc -l <"$WORK/read-primary") records on the primary, not 150"
-
-printf 'bootstrap.servers=%s\n' "$KAFKA_DR_PRIMARY_BOOTSTRAP" >"$WORK/primary.properties"
-printf 'bootstrap.servers=%s\n' "$KAFKA_DR_STANDBY_BOOTSTRAP" >"$WORK/standby.properties"
-export DR_STATE="$WORK/dr-state.db"
-dr-mirror --consumer.config "$WORK/primary.properties" -X "source.group.id=$topic-mirror" \
-  --producer.config "$WORK/standby.properties" --include "$topic" --source-alias primary --target-alias standby \
-  --checkpoint-interval-ms 500 --groups "$group" >"$WORK/mirror.log" 2>&1 &
-MIRROR_PID=$!
-for _ in $(seq 1 120); do
-  mapped=0 checkpointed=0
-  if [[ -f $DR_STATE ]]; then  # (sqlite3 would create it, with the wrong mode)
-    mapped=$(sqlite3 "$DR_STATE" "select coalesce(sum(length),0) from offset_segments where source_topic='$topic'" 2>/dev/null || echo 0)
-    checkpointed=$(sqlite3 "$DR_STATE" "select count(*) from group_checkpoints where group_id='$group'" 2>/dev/null || echo 0)
-  fi
-  [[ $mapped -eq 300 && $checkpointed -gt 0 ]] && break
-  sleep 0.5
-done
-[[ $mapped -eq 300 && $checkpointed -gt 0 ]] || { cat "$WORK/mirror.log"; fail "the production mirror did not catch up and checkpoint"; }
+start_production "$topic" "$group"
 
 export PRIMARY_PROPERTIES="$WORK/primary.properties" STANDBY_PROPERTIES="$WORK/standby.properties"
 export DR_GROUPS="^$group\$" GAME_DAY_DIR="$WORK/game-day" QUIET_PERIOD=2s

@@ -60,12 +60,19 @@ class StepLog {
   DrillReport& report_;
 };
 
+// A report with what every drill's header says: started now, who, where, the kafka-dr version,
+// the command line (masked), the objectives, the work directory.
+DrillReport start_report(const DrillOptions& o);
+
 // bad_input for options out of range (partitions, rate, names, work dir, objectives).
 void check_options(const DrillOptions& o);
 // Reads `file` and the -X overrides with the role's prefix ("primary." / "standby.").
 Cluster load_cluster(const std::string& role, const std::string& file, const std::vector<std::string>& overrides);
 // Connects: cluster id and what the report says about the cluster.
 void identify(Cluster& cluster, const DrillOptions& o);
+// Both clusters, loaded and identified, into report.clusters; refused when the two configs reach
+// the same cluster.
+std::pair<Cluster, Cluster> load_clusters(const DrillOptions& o, DrillReport& report);
 // kafka-dr's version (the CMake project version).
 std::string version();
 

@@ -137,6 +137,20 @@ void measure_rpo(store::StateStore& state, const store::Link& link, const Cluste
   report.rpo_ms = oldest < 0 ? 0 : std::max<int64_t>(0, report.disaster_ms - oldest);
 }
 
+// What dr-failover planned for one partition of a group.
+PartitionResult planned_partition(const failover::GroupPlan& g, const failover::PartitionPlan& p) {
+  PartitionResult pr;
+  pr.group = g.group;
+  pr.topic = p.source_topic;
+  pr.partition = p.partition;
+  pr.checkpoint_offset = p.checkpoint_offset;
+  pr.chosen_offset = p.chosen;
+  pr.basis = p.basis;
+  pr.precision = translate::to_string(p.translated.precision);
+  pr.plan_duplicates = p.expected_duplicates;
+  return pr;
+}
+
 // Per group and partition moved: the standby's committed offset (read back) against the exact
 // translation of the group's committed offset on the primary. Below it: records read twice; above
 // it: records the group would skip (lost).
@@ -151,15 +165,7 @@ void analyse_groups(store::StateStore& state, const store::Link& link, const fai
     for (const auto& x : p_admin.list_group_offsets(g.group, timeout)) on_primary[{x.topic, x.partition}] = x.offset;
     for (const auto& x : s_admin.list_group_offsets(g.group, timeout)) on_standby[{x.topic, x.partition}] = x.offset;
     for (const auto& p : g.partitions) {
-      PartitionResult pr;
-      pr.group = g.group;
-      pr.topic = p.source_topic;
-      pr.partition = p.partition;
-      pr.checkpoint_offset = p.checkpoint_offset;
-      pr.chosen_offset = p.chosen;
-      pr.basis = p.basis;
-      pr.precision = translate::to_string(p.translated.precision);
-      pr.plan_duplicates = p.expected_duplicates;
+      PartitionResult pr = planned_partition(g, p);
       const auto rows = store::load_segments(state, link.id, p.source_topic, p.partition);
       const auto committed = on_primary.find({p.source_topic, p.partition});
       pr.source_committed = committed == on_primary.end() ? p.checkpoint_offset : committed->second;
@@ -185,42 +191,24 @@ void analyse_groups(store::StateStore& state, const store::Link& link, const fai
   }
 }
 
-DrillReport start_game_day(const DrillOptions& o) {
-  DrillReport report;
-  report.started_ms = now_ms();
-  report.scope = "groups";
-  report.mode = o.mode;
-  report.groups = o.groups;
-  report.dry_run = !o.execute;
-  report.os_user = os_user();
-  report.host = host_name();
-  report.kafka_dr_version = version();
-  report.command = kafka::masked_command_line(o.command_line);
-  report.objectives = o.objectives;
-  report.report_dir = o.execute ? o.work_dir : "";
-  return report;
-}
-
 }  // namespace
 
 DrillReport run_groups_drill(const DrillOptions& o) {
   check_options(o);
   check_game_day_options(o);
-  DrillReport report = start_game_day(o);
+  DrillReport report = start_report(o);
+  report.scope = "groups";
+  report.mode = o.mode;
+  report.groups = o.groups;
+  report.dry_run = !o.execute;
+  if (report.dry_run) report.report_dir.clear();
 
   // Everything that can refuse happens before anything changes.
-  Cluster primary = load_cluster("primary", o.primary_config, o.overrides);
-  Cluster standby = load_cluster("standby", o.standby_config, o.overrides);
-  identify(primary, o);
-  identify(standby, o);
-  if (primary.id == standby.id) {
-    throw_refused(fmt::format("--primary-config and --standby-config reach the same cluster ({}): a game day needs two", primary.id));
-  }
+  auto [primary, standby] = load_clusters(o, report);
   if (o.execute && o.confirm != standby.id) {
     throw_refused(fmt::format("--confirm {} is not the standby's cluster id ({}): nothing was changed", o.confirm, standby.id),
                   {.flag = "--confirm"});
   }
-  report.clusters = {primary.info, standby.info};
   auto state = store::StateStore::open(o.state_path, {.create_if_missing = false});
   const store::Link link = find_link(state, primary, standby, o);
   report.link = link.name;
@@ -240,18 +228,7 @@ DrillReport run_groups_drill(const DrillOptions& o) {
     const auto plan = failover::run_failover(fo);
     report.steps.push_back({"plan", "failover plan (dry run)", report.started_ms, now_ms(), true, plan.summary});
     for (const auto& g : plan.groups) {
-      for (const auto& p : g.partitions) {
-        PartitionResult pr;
-        pr.group = g.group;
-        pr.topic = p.source_topic;
-        pr.partition = p.partition;
-        pr.checkpoint_offset = p.checkpoint_offset;
-        pr.chosen_offset = p.chosen;
-        pr.basis = p.basis;
-        pr.precision = translate::to_string(p.translated.precision);
-        pr.plan_duplicates = p.expected_duplicates;
-        report.partition_results.push_back(std::move(pr));
-      }
+      for (const auto& p : g.partitions) report.partition_results.push_back(planned_partition(g, p));
     }
     report.notes.push_back(fmt::format("dry run: nothing was changed. To run the game day: add --execute --confirm {}",
                                        standby.id));

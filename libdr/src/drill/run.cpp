@@ -171,30 +171,15 @@ std::string mirror_group(const DrillOptions& o, int64_t drill_id) {
 
 DrillReport run_canary_drill(const DrillOptions& o) {
   check_options(o);
-  DrillReport report;
-  report.started_ms = now_ms();
+  DrillReport report = start_report(o);
   report.scope = "canary";
-  report.local = o.local;
-  report.os_user = os_user();
-  report.host = host_name();
-  report.kafka_dr_version = version();
-  report.command = kafka::masked_command_line(o.command_line);
-  report.objectives = o.objectives;
   report.canary_topic = o.canary_topic;
   report.canary_group = o.canary_group;
   report.partitions = o.partitions;
   report.rate_per_s = o.rate_per_s;
-  report.report_dir = o.work_dir;
 
   // Everything that can refuse happens before anything is created.
-  Cluster primary = load_cluster("primary", o.primary_config, o.overrides);
-  Cluster standby = load_cluster("standby", o.standby_config, o.overrides);
-  identify(primary, o);
-  identify(standby, o);
-  if (primary.id == standby.id) {
-    throw_refused(fmt::format("--primary-config and --standby-config reach the same cluster ({}): a drill needs two", primary.id));
-  }
-  report.clusters = {primary.info, standby.info};
+  auto [primary, standby] = load_clusters(o, report);
   auto history = store::StateStore::open(o.state_path);
   check_canary_free(history, primary, standby, o);
   report.production = production_lag(history, primary);

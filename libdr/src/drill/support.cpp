@@ -12,6 +12,7 @@
 
 #include "dr/clock.hpp"
 #include "dr/error.hpp"
+#include "dr/kafka/command_line.hpp"
 #include "dr/log.hpp"
 #include "dr/store/links.hpp"
 #include "dr/store/offset_segments.hpp"
@@ -28,6 +29,31 @@ using namespace std::chrono_literals;
 using std::chrono::milliseconds;
 
 std::string version() { return DR_VERSION; }
+
+DrillReport start_report(const DrillOptions& o) {
+  DrillReport report;
+  report.started_ms = now_ms();
+  report.local = o.local;
+  report.os_user = os_user();
+  report.host = host_name();
+  report.kafka_dr_version = version();
+  report.command = kafka::masked_command_line(o.command_line);
+  report.objectives = o.objectives;
+  report.report_dir = o.work_dir;
+  return report;
+}
+
+std::pair<Cluster, Cluster> load_clusters(const DrillOptions& o, DrillReport& report) {
+  Cluster primary = load_cluster("primary", o.primary_config, o.overrides);
+  Cluster standby = load_cluster("standby", o.standby_config, o.overrides);
+  identify(primary, o);
+  identify(standby, o);
+  if (primary.id == standby.id) {
+    throw_refused(fmt::format("--primary-config and --standby-config reach the same cluster ({}): a drill needs two", primary.id));
+  }
+  report.clusters = {primary.info, standby.info};
+  return {std::move(primary), std::move(standby)};
+}
 
 void check_options(const DrillOptions& o) {
   auto bad = [](const std::string& flag, const std::string& why) { throw_bad_input(why, {.flag = flag}); };
