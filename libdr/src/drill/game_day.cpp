@@ -179,8 +179,9 @@ void analyse_groups(store::StateStore& state, const store::Link& link, const fai
                                              p.target_topic, p.partition));
       } else {
         pr.duplicates = std::max<int64_t>(0, pr.exact_offset - pr.standby_committed);
-        for (int64_t off = pr.exact_offset; off < pr.standby_committed; ++off) {
-          if (pr.lost.size() < 100) pr.lost.push_back({off, -1});
+        // Listed up to 100 per partition; counted in full.
+        for (int64_t off = pr.exact_offset; off < std::min(pr.standby_committed, pr.exact_offset + 100); ++off) {
+          pr.lost.push_back({off, -1});
         }
         report.lost += std::max<int64_t>(0, pr.standby_committed - pr.exact_offset);
       }
@@ -209,7 +210,9 @@ DrillReport run_groups_drill(const DrillOptions& o) {
     throw_refused(fmt::format("--confirm {} is not the standby's cluster id ({}): nothing was changed", o.confirm, standby.id),
                   {.flag = "--confirm"});
   }
-  auto state = store::StateStore::open(o.state_path, {.create_if_missing = false});
+  // A dry run only reads the state file (no migration, no history row).
+  auto state = store::StateStore::open(
+      o.state_path, {.create_if_missing = false, .access = o.execute ? store::Access::read_write : store::Access::read_only});
   const store::Link link = find_link(state, primary, standby, o);
   report.link = link.name;
   const std::vector<int64_t> mirrors = running_mirrors(state, link);
