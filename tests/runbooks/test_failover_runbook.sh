@@ -46,15 +46,26 @@ for _ in $(seq 1 120); do
 done
 [[ $mapped -eq 3000 && $checkpoints -eq 6 ]] || { cat "$WORK/mirror.log"; echo "FAIL: mirror did not catch up"; exit 1; }
 
-# A consumer of the second group starts on the standby too early; it leaves after 60 s without records.
+# A consumer of the second group starts on the standby too early. The operator stops it once the
+# first --execute has skipped its group (step 4b): a watcher does that when the first failover's
+# audit row is complete. (It would leave by itself after 120 s without records.)
 kafka org.apache.kafka.tools.consumer.ConsoleConsumer --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" --topic "$topic" \
-  --group "$early" --timeout-ms 60000 >/dev/null 2>&1 &
+  --group "$early" --timeout-ms 120000 >/dev/null 2>&1 &
 EARLY_PID=$!
 for _ in $(seq 1 60); do
   kafka org.apache.kafka.tools.consumer.group.ConsumerGroupCommand --bootstrap-server "$KAFKA_DR_STANDBY_BOOTSTRAP" \
     --describe --group "$early" --members 2>/dev/null | grep -q "$early" && break
   sleep 0.5
 done
+
+(
+  for _ in $(seq 1 600); do
+    done_rows=$(sqlite3 "$DR_STATE" "select count(*) from failovers where finished_ms is not null" 2>/dev/null || echo 0)
+    [[ $done_rows -gt 0 ]] && break
+    sleep 0.5
+  done
+  pkill -TERM -f -- "--group $early" || true
+) &
 
 # The disaster.
 "$ROOT/scripts/kafka-clusters" stop --dir "$CLUSTERS" --kill primary >/dev/null
