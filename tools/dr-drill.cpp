@@ -8,9 +8,9 @@
 #include "dr/drill/drill.hpp"
 #include "dr/drill/history.hpp"
 #include "dr/kafka/command_line.hpp"
+#include "dr/stop.hpp"
 #include "dr/store/state_store.hpp"
 #include "dr/translate/time_input.hpp"
-#include "dr/stop.hpp"
 #include "tool_main.hpp"
 
 #ifndef DR_DEFAULT_CLUSTERS_SCRIPT

@@ -7,12 +7,12 @@
 #include <string>
 #include <vector>
 
+#include "dr/clock.hpp"
 #include "dr/drill/analysis.hpp"
 #include "dr/drill/drill.hpp"
 #include "dr/kafka/client.hpp"
 #include "dr/kafka/config.hpp"
 #include "dr/log.hpp"
-#include "dr/clock.hpp"
 #include "dr/store/drills.hpp"
 #include "dr/store/state_store.hpp"
 
@@ -49,13 +49,6 @@ class StepLog {
     s.detail = std::move(detail);
     log::error("drill: {} failed: {}", s.title, s.detail);
   }
-  bool failed() const {
-    for (const auto& s : report_.steps) {
-      if (!s.ok) return true;
-    }
-    return false;
-  }
-
  private:
   DrillReport& report_;
 };
